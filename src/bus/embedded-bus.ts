@@ -1,0 +1,112 @@
+import type { Message, MessageDraft } from '../domain/message.ts';
+import { UnavailableError } from '../errors.ts';
+import type { HistoryService, StoredDraft } from '../history/history-service.ts';
+import type { MessageBus, PublishResult, RoomEvent, Subscription } from './types.ts';
+
+interface Pending {
+  item: StoredDraft;
+  resolve: (result: PublishResult) => void;
+  reject: (error: Error) => void;
+}
+
+export interface EmbeddedBusOptions {
+  dedupeWindowMs: number;
+  /** Most drafts written in one SQLite transaction. */
+  maxBatch?: number;
+}
+
+/**
+ * The in-process bus of embedded mode. Publishes are queued and written in batches, one SQLite
+ * transaction each, on the next turn of the event loop; a message is delivered to subscribers
+ * and its publish resolved only after its transaction committed, so the log order is the id
+ * order and an ack always means durable.
+ */
+export class EmbeddedBus implements MessageBus {
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly rooms = new Map<number, Set<(message: Message) => void>>();
+  private readonly eventHandlers = new Set<(event: RoomEvent) => void>();
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly history: HistoryService,
+    private readonly options: EmbeddedBusOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+  }
+
+  publish(draft: MessageDraft): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(new UnavailableError('The server is shutting down'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item: { draft, ts: new Date().toISOString() }, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
+    let handlers = this.rooms.get(serverId);
+    if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
+    handlers.add(onMessage);
+    return Promise.resolve({
+      unsubscribe: () => {
+        handlers.delete(onMessage);
+        if (handlers.size === 0 && this.rooms.get(serverId) === handlers) {
+          this.rooms.delete(serverId);
+        }
+      },
+    });
+  }
+
+  publishEvent(event: RoomEvent): void {
+    for (const handler of this.eventHandlers) handler(event);
+  }
+
+  onEvent(handler: (event: RoomEvent) => void): Subscription {
+    this.eventHandlers.add(handler);
+    return { unsubscribe: () => this.eventHandlers.delete(handler) };
+  }
+
+  isReady(): boolean {
+    return !this.closed;
+  }
+
+  /** Writes what is queued, then refuses new publishes. */
+  close(): Promise<void> {
+    this.flush();
+    this.closed = true;
+    return Promise.resolve();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.writeBatch(batch);
+    }
+  }
+
+  private writeBatch(batch: Pending[]): void {
+    const dedupeSince = new Date(Date.now() - this.options.dedupeWindowMs).toISOString();
+    let results;
+    try {
+      results = this.history.appendDrafts(
+        batch.map((p) => p.item),
+        dedupeSince,
+      );
+    } catch (error) {
+      const failure = new UnavailableError(undefined, { cause: error });
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    for (const result of results) {
+      if (result.duplicate) continue;
+      const handlers = this.rooms.get(result.message.server_id);
+      if (handlers) for (const handler of handlers) handler(result.message);
+    }
+    results.forEach((result, i) => batch[i]!.resolve({ id: result.id, duplicate: result.duplicate }));
+  }
+}

@@ -1,0 +1,137 @@
+import path from 'node:path';
+
+/** Everything chatroom reads from the environment, checked once at start and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly natsUrl: string | undefined;
+  readonly dataDir: string;
+  readonly historyReplay: number;
+  readonly rateLimit: number;
+  readonly dedupeWindowMs: number;
+  readonly allowedOrigins: readonly string[];
+  readonly maxFrameBytes: number;
+  readonly maxMessageChars: number;
+  readonly sendBufferLimit: number;
+  readonly pingIntervalMs: number;
+  readonly typingThrottleMs: number;
+  readonly presenceBatchThreshold: number;
+  readonly presenceDiffIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const SIZE = /^(\d+)(b|kib|mib)?$/i;
+const UNIT_BYTES = { b: 1, kib: 1024, mib: 1024 * 1024 } as const;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** "10m", "30s", "1500ms", "2h"; a bare number is milliseconds. */
+function duration(env: Env, name: string, fallbackMs: number, minMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const match = DURATION.exec(raw.trim());
+  if (!match) throw new ConfigError(name, `expected a duration like 500ms, 30s, 10m or 2h, got "${raw}"`);
+  const unit = (match[2] ?? 'ms') as keyof typeof UNIT_MS;
+  const value = Number(match[1]) * UNIT_MS[unit];
+  if (value < minMs) throw new ConfigError(name, `must be at least ${minMs} ms, got "${raw}"`);
+  return value;
+}
+
+/** "1048576", "512KiB", "1MiB". */
+function size(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = SIZE.exec(raw.trim());
+  if (!match) throw new ConfigError(name, `expected a size like 65536, 64KiB or 1MiB, got "${raw}"`);
+  const unit = (match[2] ?? 'b').toLowerCase() as keyof typeof UNIT_BYTES;
+  const value = Number(match[1]) * UNIT_BYTES[unit];
+  if (value < min) throw new ConfigError(name, `must be at least ${min} bytes, got "${raw}"`);
+  return value;
+}
+
+function natsUrl(env: Env): string | undefined {
+  const raw = env.NATS_URL?.trim();
+  if (!raw) return undefined;
+  for (const part of raw.split(',')) {
+    let url: URL;
+    try {
+      url = new URL(part.trim());
+    } catch {
+      throw new ConfigError('NATS_URL', `not a URL: "${part}"`);
+    }
+    if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) {
+      throw new ConfigError('NATS_URL', `expected nats://host:port, got "${part}"`);
+    }
+  }
+  return raw;
+}
+
+function origins(env: Env): string[] {
+  const raw = env.ALLOWED_ORIGINS?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((part) => {
+    const trimmed = part.trim();
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ConfigError('ALLOWED_ORIGINS', `not an origin (scheme://host[:port]): "${trimmed}"`);
+    }
+    if (url.origin === 'null' || url.origin !== trimmed.replace(/\/$/, '')) {
+      throw new ConfigError('ALLOWED_ORIGINS', `not an origin (scheme://host[:port]): "${trimmed}"`);
+    }
+    return url.origin;
+  });
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return Object.freeze({
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    natsUrl: natsUrl(env),
+    dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+    historyReplay: integer(env, 'HISTORY_REPLAY', 50, 0, 1000),
+    rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
+    dedupeWindowMs: duration(env, 'DEDUPE_WINDOW', 10 * 60_000, 1000),
+    allowedOrigins: Object.freeze(origins(env)),
+    maxFrameBytes: size(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024),
+    maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
+    sendBufferLimit: size(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
+    pingIntervalMs: duration(env, 'PING_INTERVAL', 30_000, 50),
+    typingThrottleMs: duration(env, 'TYPING_THROTTLE', 1000, 0),
+    presenceBatchThreshold: integer(env, 'PRESENCE_BATCH_THRESHOLD', 100, 0, 1_000_000),
+    presenceDiffIntervalMs: duration(env, 'PRESENCE_DIFF_INTERVAL', 500, 10),
+    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100),
+    logLevel,
+  });
+}

@@ -1,0 +1,58 @@
+/** A chat message as it appears everywhere: WebSocket, REST and JSONL transcript. */
+export interface Message {
+  id: number;
+  server_id: number;
+  username: string;
+  text: string;
+  ts: string;
+}
+
+/** What a sender asks to publish; the id and timestamp are the server's. */
+export interface MessageDraft {
+  serverId: number;
+  username: string;
+  text: string;
+  clientId?: string | undefined;
+}
+
+export interface Room {
+  id: number;
+  name: string;
+  created_at: string;
+}
+
+// Control characters (C0, DEL, C1) are refused in names: they break terminals and transcripts.
+const CONTROL = /\p{Cc}/u;
+
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+export type TextProblem = 'empty' | 'too_long';
+
+export function checkMessageText(text: string, maxChars: number): TextProblem | undefined {
+  if (text.trim().length === 0) return 'empty';
+  // Cheap pre-check: a string of at most maxChars UTF-16 units has at most maxChars code points.
+  if (text.length > maxChars && codePointLength(text) > maxChars) return 'too_long';
+  return undefined;
+}
+
+/** Returns the username as stored (trimmed), or undefined when it is not acceptable. */
+export function normalizeUsername(raw: string | undefined | null): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const name = raw.trim();
+  const length = codePointLength(name);
+  if (length < 1 || length > 32 || CONTROL.test(name)) return undefined;
+  return name;
+}
+
+export function isValidRoomName(name: string): boolean {
+  const length = codePointLength(name);
+  return length >= 1 && length <= 64 && !CONTROL.test(name) && name.trim().length > 0;
+}
+
+export function isValidClientId(clientId: string): boolean {
+  return clientId.length >= 1 && clientId.length <= 64;
+}

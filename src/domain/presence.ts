@@ -1,0 +1,65 @@
+/**
+ * Who is in which room, across gateways. Each gateway reports its own users; a user is present
+ * in a room while at least one gateway holds a connection of theirs there.
+ */
+export class RoomPresence {
+  // serverId -> username -> gatewayId -> open connections on that gateway
+  private readonly rooms = new Map<number, Map<string, Map<string, number>>>();
+
+  /** Counts one more connection; true when the user was not in the room before. */
+  add(serverId: number, username: string, gatewayId: string): boolean {
+    let users = this.rooms.get(serverId);
+    if (!users) this.rooms.set(serverId, (users = new Map()));
+    let gateways = users.get(username);
+    const joined = gateways === undefined;
+    if (!gateways) users.set(username, (gateways = new Map()));
+    gateways.set(gatewayId, (gateways.get(gatewayId) ?? 0) + 1);
+    return joined;
+  }
+
+  /** Counts one connection less; true when it was the user's last one in the room. */
+  remove(serverId: number, username: string, gatewayId: string): boolean {
+    const users = this.rooms.get(serverId);
+    const gateways = users?.get(username);
+    const count = gateways?.get(gatewayId);
+    if (!users || !gateways || count === undefined) return false;
+    if (count > 1) {
+      gateways.set(gatewayId, count - 1);
+      return false;
+    }
+    gateways.delete(gatewayId);
+    if (gateways.size > 0) return false;
+    users.delete(username);
+    if (users.size === 0) this.rooms.delete(serverId);
+    return true;
+  }
+
+  /** Forgets everything a gateway reported; returns the users who left a room because of it. */
+  removeGateway(gatewayId: string): Array<{ serverId: number; username: string }> {
+    const left: Array<{ serverId: number; username: string }> = [];
+    for (const [serverId, users] of this.rooms) {
+      for (const [username, gateways] of users) {
+        const count = gateways.get(gatewayId);
+        if (count === undefined) continue;
+        for (let i = 0; i < count; i++) {
+          if (this.remove(serverId, username, gatewayId)) left.push({ serverId, username });
+        }
+      }
+    }
+    return left;
+  }
+
+  has(serverId: number, username: string): boolean {
+    return this.rooms.get(serverId)?.has(username) ?? false;
+  }
+
+  /** Distinct users in the room. */
+  size(serverId: number): number {
+    return this.rooms.get(serverId)?.size ?? 0;
+  }
+
+  /** Usernames in the room, sorted, each once. */
+  users(serverId: number): string[] {
+    return [...(this.rooms.get(serverId)?.keys() ?? [])].sort();
+  }
+}

@@ -1,0 +1,138 @@
+import { STATUS_CODES } from 'node:http';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { HistoryClient, MessageBus } from '../bus/types.ts';
+import type { Config } from '../config.ts';
+import { CLOSE, ChatError, ERRORS } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { createMetrics } from './metrics.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { healthRoutes } from './routes/health.ts';
+import { roomRoutes } from './routes/rooms.ts';
+import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
+import { webRoutes } from './routes/web.ts';
+import { RoomHub } from './ws/room-hub.ts';
+import { registerWebSocketRoute } from './ws/ws-route.ts';
+
+export interface GatewayDeps {
+  config: Config;
+  bus: MessageBus;
+  history: HistoryClient;
+  gatewayId: string;
+  logger: FastifyBaseLogger | boolean;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  hub: RoomHub;
+  metrics: GatewayMetrics;
+}
+
+function errorBody(status: number, code: ErrorCode | string, message: string) {
+  return { statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message };
+}
+
+/**
+ * Builds the gateway (REST, WebSocket, UI, docs, metrics) from its dependencies. It never
+ * listens by itself: `main.ts` and the tests do.
+ */
+export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, bus, history } = deps;
+  const app = Fastify({
+    ...(typeof deps.logger === 'boolean'
+      ? { logger: deps.logger }
+      : { loggerInstance: deps.logger }),
+    // WebSocket frames above the limit are refused by ws with 1009; request bodies by Fastify.
+    bodyLimit: config.maxFrameBytes,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  const metrics = createMetrics({
+    rooms: async () => (await history.listRooms()).length,
+    historyLag: () => history.lag(),
+  });
+  const hub = new RoomHub(
+    bus,
+    {
+      gatewayId: deps.gatewayId,
+      presenceBatchThreshold: config.presenceBatchThreshold,
+      presenceDiffIntervalMs: config.presenceDiffIntervalMs,
+    },
+    metrics,
+    app.log,
+  );
+
+  app.addSchema(roomSchema);
+  app.addSchema(messageSchema);
+  app.addSchema(errorSchema);
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error instanceof ChatError) {
+      metrics.errors.inc({ code: error.code });
+      if (error.status >= 500) app.log.warn({ err: error.cause ?? error }, error.message);
+      return reply.code(error.status).send(errorBody(error.status, error.code, error.message));
+    }
+    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
+      const status = error.statusCode ?? 400;
+      metrics.errors.inc({ code: 'bad_request' });
+      return reply.code(status).send(errorBody(status, 'bad_request', error.message));
+    }
+    app.log.error({ err: error }, 'unexpected error');
+    metrics.errors.inc({ code: 'internal' });
+    return reply.code(500).send(errorBody(500, 'internal', 'Something went wrong on the server'));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const message = `${ERRORS.not_found.message}: ${request.method} ${request.url}`;
+    return reply.code(404).send(errorBody(404, 'not_found', message));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'chatroom',
+        version: '0.1.0',
+        description:
+          'Real-time multi-room chat. The WebSocket protocol (`/ws/{server_id}`) is described in the README.',
+      },
+      tags: [{ name: 'rooms' }, { name: 'messages' }, { name: 'health' }],
+    },
+    // Components are named by their $id (Room, Message, Error), not def-0, def-1, ...
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const pinger = setInterval(() => {
+    for (const session of hub.sessions()) session.ping();
+  }, config.pingIntervalMs);
+  pinger.unref();
+
+  await app.register(websocket, {
+    options: { maxPayload: config.maxFrameBytes },
+    // Shutdown: every client, in a room or still joining, is told 1001 (going away).
+    preClose(done) {
+      clearInterval(pinger);
+      for (const session of [...hub.sessions()]) {
+        session.close(CLOSE.goingAway, 'server shutting down');
+      }
+      hub.close();
+      for (const client of this.websocketServer.clients) {
+        client.close(CLOSE.goingAway, 'server shutting down');
+      }
+      this.websocketServer.close();
+      done();
+    },
+  });
+
+  const sessionDeps = { config, bus, history, hub, metrics, log: app.log };
+  roomRoutes(app, { history, presence: hub.presence });
+  healthRoutes(app, { bus, history, metrics });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  webRoutes(app);
+  registerWebSocketRoute(app, sessionDeps);
+
+  return { app, hub, metrics };
+}

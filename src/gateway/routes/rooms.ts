@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import type { HistoryClient } from '../../bus/types.ts';
+import type { Room } from '../../domain/message.ts';
+import { isValidRoomName } from '../../domain/message.ts';
+import type { RoomPresence } from '../../domain/presence.ts';
+import { ChatError } from '../../errors.ts';
+import { errorRef, roomIdParams } from './schemas.ts';
+
+export interface RoomRoutesDeps {
+  history: HistoryClient;
+  presence: RoomPresence;
+}
+
+async function existingRoom(history: HistoryClient, id: number): Promise<Room> {
+  const room = await history.getRoom(id);
+  if (!room) throw new ChatError('room_not_found', `No room with id ${id}`);
+  return room;
+}
+
+/** Rooms, their history and their presence. */
+export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
+  const { history, presence } = deps;
+  const errors = { 400: errorRef, 404: errorRef, 503: errorRef };
+
+  app.get(
+    '/api/servers',
+    {
+      schema: {
+        summary: 'List rooms, ordered by id',
+        tags: ['rooms'],
+        response: { 200: { type: 'array', items: { $ref: 'Room#' } }, 503: errorRef },
+      },
+    },
+    () => history.listRooms(),
+  );
+
+  app.post<{ Body: { name: string } }>(
+    '/api/servers',
+    {
+      schema: {
+        summary: 'Create a room',
+        tags: ['rooms'],
+        body: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: { type: 'string', minLength: 1 } },
+        },
+        response: { 201: { $ref: 'Room#' }, 409: errorRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const name = request.body.name.trim();
+      if (!isValidRoomName(name)) throw new ChatError('invalid_room_name');
+      const room = await history.createRoom(name);
+      return reply.code(201).send(room);
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/servers/:id',
+    {
+      schema: {
+        summary: 'One room',
+        tags: ['rooms'],
+        params: roomIdParams,
+        response: { 200: { $ref: 'Room#' }, ...errors },
+      },
+    },
+    (request) => existingRoom(history, request.params.id),
+  );
+
+  app.get<{
+    Params: { id: number };
+    Querystring: { limit: number; before?: number; after?: number };
+  }>(
+    '/api/servers/:id/messages',
+    {
+      schema: {
+        summary: 'A page of a room’s messages, oldest first',
+        description:
+          'Without `after`: the newest `limit` messages with id < `before` (when given). ' +
+          'With `after`: the oldest `limit` messages with id > `after`.',
+        tags: ['messages'],
+        params: roomIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          },
+        },
+        response: { 200: { type: 'array', items: { $ref: 'Message#' } }, ...errors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await existingRoom(history, id);
+      const { limit, before, after } = request.query;
+      return history.messages({ serverId: id, limit, before, after });
+    },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/servers/:id/presence',
+    {
+      schema: {
+        summary: 'Usernames connected to the room on any gateway, sorted',
+        tags: ['rooms'],
+        params: roomIdParams,
+        response: { 200: { type: 'array', items: { type: 'string' } }, ...errors },
+      },
+    },
+    async (request) => {
+      await existingRoom(history, request.params.id);
+      return presence.users(request.params.id);
+    },
+  );
+}

@@ -1,0 +1,249 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket, RawData } from 'ws';
+import type { HistoryClient, MessageBus } from '../../bus/types.ts';
+import type { Config } from '../../config.ts';
+import { checkMessageText } from '../../domain/message.ts';
+import { TokenBucket } from '../../domain/token-bucket.ts';
+import { CLOSE, ChatError, ERRORS } from '../../errors.ts';
+import type { CloseCode } from '../../errors.ts';
+import type { ClientFrame, FrameErrorCode } from '../../protocol.ts';
+import { parseClientFrame, serialize } from '../../protocol.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { RoomHub } from './room-hub.ts';
+
+export interface SessionDeps {
+  config: Config;
+  bus: MessageBus;
+  history: HistoryClient;
+  hub: RoomHub;
+  metrics: GatewayMetrics;
+  log: FastifyBaseLogger;
+}
+
+export interface SessionTarget {
+  serverId: number;
+  username: string;
+  since: number | undefined;
+}
+
+/** Most messages a `since` catch-up sends in its history frame; the rest is paged over REST. */
+export const SINCE_LIMIT = 1000;
+/** How long a closing handshake may take before the socket is cut. */
+const CLOSE_GRACE_MS = 5000;
+
+type State = 'joining' | 'open' | 'closed';
+
+/**
+ * One WebSocket connection in one room. While joining it buffers live messages and the client's
+ * frames; once the replay is sent it merges the buffer by id, so that the client sees every
+ * message once, with no gap.
+ */
+export class ChatSession {
+  readonly serverId: number;
+  readonly username: string;
+  private state: State = 'joining';
+  /** The newest message id this client has been sent (replay or live). */
+  private watermark = 0;
+  private readonly liveDuringJoin: Array<{ id: number; frame: string }> = [];
+  private readonly inboxDuringJoin: RawData[] = [];
+  private readonly rate: TokenBucket | undefined;
+  private lastTypingAt = -Infinity;
+  alive = true;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly target: SessionTarget,
+    private readonly deps: SessionDeps,
+  ) {
+    this.serverId = target.serverId;
+    this.username = target.username;
+    const { rateLimit } = deps.config;
+    this.rate = rateLimit > 0 ? new TokenBucket(rateLimit, rateLimit * 2) : undefined;
+    // Listeners go on before any await, so that no early frame is lost.
+    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => this.onClose());
+    socket.on('error', (error) => deps.log.debug({ err: error }, 'websocket error'));
+  }
+
+  /** Enters the room and sends the replay and presence. */
+  async start(): Promise<void> {
+    const { hub, history, config } = this.deps;
+    try {
+      await hub.enter(this);
+      if (this.isClosed()) return;
+      const replay = await history.replay({
+        serverId: this.serverId,
+        since: this.target.since,
+        replayCount: config.historyReplay,
+        sinceLimit: SINCE_LIMIT,
+      });
+      if (this.isClosed()) return;
+      this.send(
+        serialize({
+          type: 'history',
+          messages: replay.messages,
+          last_id: replay.lastId,
+          ...(replay.more ? { more: true as const } : {}),
+          ...(replay.reset ? { reset: true as const } : {}),
+        }),
+      );
+      this.watermark = replay.lastId;
+      this.send(serialize({ type: 'presence', users: hub.presence.users(this.serverId) }));
+      this.state = 'open';
+      for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
+      for (const data of this.inboxDuringJoin.splice(0)) this.handleText(data.toString());
+    } catch (error) {
+      this.deps.log.warn({ err: error, serverId: this.serverId }, 'join failed: history unreadable');
+      this.close(CLOSE.tryAgainLater, 'history unavailable, try again later');
+    }
+  }
+
+  /** Re-read after every await: the client may have gone meanwhile. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Sends a live message unless the client has it already. Returns whether it was sent. */
+  deliverMessage(id: number, frame: string): boolean {
+    if (this.state === 'joining') {
+      this.liveDuringJoin.push({ id, frame });
+      return false;
+    }
+    if (this.state === 'closed' || id <= this.watermark) return false;
+    this.watermark = id;
+    return this.send(frame);
+  }
+
+  /** join / leave / presence_diff: the presence frame of a joining session already covers them. */
+  deliverPresence(frame: string): void {
+    if (this.state === 'open') this.send(frame);
+  }
+
+  /** Frames that may be dropped for a client that falls behind (typing). */
+  deliverEphemeral(frame: string): void {
+    if (this.state !== 'open') return;
+    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit / 2) return;
+    this.send(frame);
+  }
+
+  ping(): void {
+    if (!this.alive) {
+      this.deps.log.debug({ username: this.username }, 'no pong: closing dead connection');
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  close(code: CloseCode, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.deps.hub.exit(this);
+    this.deps.metrics.errors.inc({ code: String(code) });
+    this.socket.close(code, reason);
+    // A client that stopped reading never completes the closing handshake.
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Sends one frame; past the send buffer limit the client is too slow and is closed. */
+  private send(frame: string): boolean {
+    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit) {
+      this.deps.metrics.slowClosed.inc();
+      this.close(CLOSE.tooSlow, 'too slow: send buffer full');
+      return false;
+    }
+    this.socket.send(frame);
+    return true;
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    if (isBinary) {
+      this.sendError('bad_request', 'binary frames are not supported; send JSON text frames');
+      return;
+    }
+    if (this.state === 'joining') {
+      this.inboxDuringJoin.push(data);
+      return;
+    }
+    this.handleText(data.toString());
+  }
+
+  private handleText(text: string): void {
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) {
+      this.sendError('bad_request', parsed.message, parsed.clientId);
+      return;
+    }
+    this.handleFrame(parsed.frame);
+  }
+
+  private handleFrame(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'ping':
+        this.send(serialize({ type: 'pong' }));
+        return;
+      case 'typing': {
+        const now = performance.now();
+        if (now - this.lastTypingAt < this.deps.config.typingThrottleMs) return;
+        this.lastTypingAt = now;
+        this.deps.hub.typing(this);
+        return;
+      }
+      case 'message':
+        this.handleMessage(frame.text, frame.client_id);
+        return;
+    }
+  }
+
+  private handleMessage(text: string, clientId: string | undefined): void {
+    if (this.rate && !this.rate.take()) {
+      this.sendError('rate_limited', ERRORS.rate_limited.message, clientId);
+      return;
+    }
+    const problem = checkMessageText(text, this.deps.config.maxMessageChars);
+    if (problem === 'empty') {
+      this.sendError('empty', ERRORS.empty.message, clientId);
+      return;
+    }
+    if (problem === 'too_long') {
+      const max = this.deps.config.maxMessageChars;
+      this.sendError('too_long', `A message has at most ${max} characters`, clientId);
+      return;
+    }
+    this.deps.bus
+      .publish({ serverId: this.serverId, username: this.username, text, clientId })
+      .then(
+        ({ id, duplicate }) => {
+          if (!duplicate) this.deps.metrics.messagesIn.inc();
+          this.send(serialize({ type: 'ack', client_id: clientId ?? null, id }));
+        },
+        (error: unknown) => {
+          this.deps.log.warn({ err: error }, 'publish not confirmed');
+          const message = error instanceof ChatError ? error.message : ERRORS.unavailable.message;
+          this.sendError('unavailable', message, clientId);
+        },
+      );
+  }
+
+  private sendError(code: FrameErrorCode, message: string, clientId?: string): void {
+    this.deps.metrics.errors.inc({ code });
+    this.send(
+      serialize({
+        type: 'error',
+        code,
+        message,
+        ...(clientId !== undefined ? { client_id: clientId } : {}),
+      }),
+    );
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.deps.hub.exit(this);
+  }
+}

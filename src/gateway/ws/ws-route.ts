@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { normalizeUsername } from '../../domain/message.ts';
+import { CLOSE, ChatError } from '../../errors.ts';
+import type { Config } from '../../config.ts';
+import { ChatSession } from './chat-session.ts';
+import type { SessionDeps } from './chat-session.ts';
+
+const ROOM_ID = /^[1-9]\d{0,15}$/;
+const SINCE = /^\d{1,16}$/;
+
+/** True for requests without `Origin` (non-browser clients), same-origin pages, and allowed ones. */
+export function isOriginAllowed(request: FastifyRequest, config: Config): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.host === request.headers.host) return true;
+  return config.allowedOrigins.includes(url.origin);
+}
+
+interface WsQuery {
+  username?: string;
+  since?: string;
+}
+
+/** `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. */
+export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps): void {
+  app.get<{ Params: { serverId: string }; Querystring: WsQuery }>(
+    '/ws/:serverId',
+    {
+      websocket: true,
+      schema: { hide: true },
+      preValidation: async (request) => {
+        if (!isOriginAllowed(request, deps.config)) {
+          throw new ChatError('origin_not_allowed');
+        }
+      },
+    },
+    (socket, request) => {
+      const reject = (code: number, reason: string) => {
+        deps.metrics.errors.inc({ code: String(code) });
+        socket.close(code, reason);
+      };
+      const { serverId: rawRoom } = request.params;
+      if (!ROOM_ID.test(rawRoom) || !Number.isSafeInteger(Number(rawRoom))) {
+        reject(CLOSE.unknownRoom, 'unknown room');
+        return;
+      }
+      const query = request.query;
+      const username = normalizeUsername(
+        typeof query.username === 'string' ? query.username : undefined,
+      );
+      if (username === undefined) {
+        reject(CLOSE.badRequest, 'username must have 1-32 characters and no control characters');
+        return;
+      }
+      let since: number | undefined;
+      if (query.since !== undefined) {
+        if (typeof query.since !== 'string' || !SINCE.test(query.since)) {
+          reject(CLOSE.badRequest, 'since must be a message id (a whole number)');
+          return;
+        }
+        since = Number(query.since);
+      }
+      const serverId = Number(rawRoom);
+      // The session attaches its listeners now, before any await, and queues early frames.
+      const session = new ChatSession(socket, { serverId, username, since }, deps);
+      void deps.history.getRoom(serverId).then(
+        (room) => {
+          if (room) return session.start();
+          session.close(CLOSE.unknownRoom, 'unknown room');
+        },
+        (error: unknown) => {
+          deps.log.warn({ err: error }, 'room lookup failed');
+          session.close(CLOSE.tryAgainLater, 'history unavailable, try again later');
+        },
+      );
+    },
+  );
+}

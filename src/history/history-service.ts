@@ -1,0 +1,128 @@
+import path from 'node:path';
+import type { Message, MessageDraft, Room } from '../domain/message.ts';
+import { ChatError } from '../errors.ts';
+import type { MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
+import { RoomNameTakenError, SqliteStore } from '../store/sqlite-store.ts';
+import { TranscriptStore } from '../store/transcript.ts';
+
+export interface StoredDraft {
+  draft: MessageDraft;
+  ts: string;
+}
+
+export type AppendResult =
+  | { id: number; duplicate: false; message: Message }
+  | { id: number; duplicate: true };
+
+const RECOVERY_PAGE = 1000;
+
+/**
+ * The history service: the only owner of the SQLite store and the JSONL transcripts. It persists
+ * messages (SQLite first, then the transcript) and answers room and history queries.
+ */
+export class HistoryService {
+  readonly store: SqliteStore;
+  readonly transcripts: TranscriptStore;
+
+  constructor(dataDir: string) {
+    this.store = new SqliteStore(path.join(dataDir, 'chatroom.db'));
+    this.transcripts = new TranscriptStore(path.join(dataDir, 'message_history'));
+  }
+
+  /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */
+  recoverTranscripts(): Map<number, number> {
+    const appended = new Map<number, number>();
+    for (const room of this.store.listRooms()) {
+      const count = this.transcripts.recover(room.id, (after) =>
+        this.store.messages({ serverId: room.id, after, limit: RECOVERY_PAGE }),
+      );
+      if (count > 0) appended.set(room.id, count);
+    }
+    return appended;
+  }
+
+  /**
+   * Numbers and stores drafts in one transaction, then appends them to the transcripts. A draft
+   * whose client_id was stored at or after `dedupeSinceTs` is a duplicate: it gets the first id.
+   */
+  appendDrafts(drafts: readonly StoredDraft[], dedupeSinceTs: string): AppendResult[] {
+    const results = this.store.transaction(() =>
+      drafts.map(({ draft, ts }): AppendResult => {
+        if (draft.clientId !== undefined) {
+          const id = this.store.findByClientId(
+            draft.serverId,
+            draft.username,
+            draft.clientId,
+            dedupeSinceTs,
+          );
+          if (id !== undefined) return { id, duplicate: true };
+        }
+        const message = this.store.insertOne({
+          server_id: draft.serverId,
+          username: draft.username,
+          text: draft.text,
+          ts,
+          client_id: draft.clientId,
+        });
+        return { id: message.id, duplicate: false, message };
+      }),
+    );
+    this.transcripts.append(results.flatMap((r) => (r.duplicate ? [] : [r.message])));
+    return results;
+  }
+
+  listRooms(): Room[] {
+    return this.store.listRooms();
+  }
+
+  getRoom(id: number): Room | undefined {
+    return this.store.getRoom(id);
+  }
+
+  createRoom(name: string): Room {
+    try {
+      return this.store.createRoom(name, new Date().toISOString());
+    } catch (error) {
+      if (error instanceof RoomNameTakenError) {
+        throw new ChatError('room_name_taken', `A room named "${name}" already exists`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  messages(page: MessagePage): Message[] {
+    return this.store.messages(page);
+  }
+
+  replay(request: ReplayRequest): Replay {
+    // One synchronous read: the messages and lastId describe the same moment.
+    const lastId = this.store.lastId(request.serverId);
+    const since = request.since;
+    if (since !== undefined && since <= lastId) {
+      const page = this.store.messages({
+        serverId: request.serverId,
+        after: since,
+        limit: request.sinceLimit + 1,
+      });
+      const more = page.length > request.sinceLimit;
+      return {
+        messages: more ? page.slice(0, request.sinceLimit) : page,
+        lastId,
+        more,
+        reset: false,
+      };
+    }
+    const messages =
+      request.replayCount === 0
+        ? []
+        : this.store.messages({ serverId: request.serverId, limit: request.replayCount });
+    return { messages, lastId, more: false, reset: since !== undefined };
+  }
+
+  close(): void {
+    this.transcripts.close();
+    this.store.close();
+  }
+}

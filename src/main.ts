@@ -1,0 +1,68 @@
+import { ConfigError, loadConfig } from './config.ts';
+import type { Config } from './config.ts';
+import { createLogger, startEmbedded } from './compose.ts';
+import type { RunningChat } from './compose.ts';
+
+type Role = 'all' | 'gateway' | 'history';
+
+function parseRole(arg: string | undefined): Role {
+  if (arg === undefined) return 'all';
+  if (arg === 'gateway' || arg === 'history') return arg;
+  throw new Error(`unknown role "${arg}": expected "gateway" or "history"`);
+}
+
+async function start(config: Config, role: Role): Promise<RunningChat> {
+  const logger = createLogger(config);
+  if (config.natsUrl === undefined) {
+    if (role !== 'all') {
+      throw new ConfigError('NATS_URL', `"npm run ${role}" needs NATS_URL (e.g. nats://127.0.0.1:4222)`);
+    }
+    return startEmbedded(config, logger);
+  }
+  throw new ConfigError('NATS_URL', 'NATS mode is not built yet; unset NATS_URL for embedded mode');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  let role: Role;
+  try {
+    config = loadConfig();
+    role = parseRole(process.argv[2]);
+  } catch (error) {
+    console.error(`chatroom: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const chat = await start(config, role);
+  console.log(
+    `chatroom ${chat.mode} mode: listening on ${chat.url} (data in ${config.dataDir})`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    chat.gateway.app.log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      console.error('chatroom: shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    chat.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('chatroom: error while shutting down', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`chatroom: ${error.message}`);
+    process.exit(2);
+  }
+  console.error('chatroom: failed to start', error);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * The WebSocket wire protocol: what clients send, what the server sends, and the one place where
+ * untrusted client frames become typed values or an `error` frame.
+ */
+import type { Message } from './domain/message.ts';
+import { isValidClientId } from './domain/message.ts';
+
+export type ClientFrame =
+  | { type: 'message'; text: string; client_id?: string }
+  | { type: 'typing' }
+  | { type: 'ping' };
+
+export type FrameErrorCode = 'bad_request' | 'empty' | 'too_long' | 'rate_limited' | 'unavailable';
+
+export type ServerFrame =
+  | { type: 'history'; messages: Message[]; last_id: number; more?: true; reset?: true }
+  | { type: 'presence'; users: string[] }
+  | ({ type: 'message' } & Message)
+  | { type: 'ack'; client_id: string | null; id: number }
+  | { type: 'join' | 'leave'; username: string }
+  | { type: 'presence_diff'; joins: string[]; leaves: string[] }
+  | { type: 'typing'; username: string }
+  | { type: 'error'; code: FrameErrorCode; message: string; client_id?: string }
+  | { type: 'pong' };
+
+export type ParseResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; message: string; clientId?: string };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Turns one text frame into a client frame. Text that is not a JSON object is a message. */
+export function parseClientFrame(raw: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: true, frame: { type: 'message', text: raw } };
+  }
+  if (!isPlainObject(value)) return { ok: true, frame: { type: 'message', text: raw } };
+
+  const clientId = typeof value.client_id === 'string' ? value.client_id : undefined;
+  switch (value.type) {
+    case 'message': {
+      if (typeof value.text !== 'string') {
+        return { ok: false, message: '"text" must be a string', clientId };
+      }
+      if (value.client_id !== undefined && value.client_id !== null) {
+        if (clientId === undefined || !isValidClientId(clientId)) {
+          return { ok: false, message: '"client_id" must be a string of 1-64 characters' };
+        }
+        return { ok: true, frame: { type: 'message', text: value.text, client_id: clientId } };
+      }
+      return { ok: true, frame: { type: 'message', text: value.text } };
+    }
+    case 'typing':
+      return { ok: true, frame: { type: 'typing' } };
+    case 'ping':
+      return { ok: true, frame: { type: 'ping' } };
+    default:
+      return {
+        ok: false,
+        message:
+          typeof value.type === 'string'
+            ? `unknown frame type "${value.type}"`
+            : 'a frame needs a string "type"',
+        clientId,
+      };
+  }
+}
+
+export function serialize(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+export function messageFrame(message: Message): string {
+  return serialize({ type: 'message', ...message });
+}

@@ -1,0 +1,48 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order at start. The schema version is SQLite's `user_version`;
+ * each entry moves the schema from version i to i + 1 inside one transaction.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE rooms (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    server_id INTEGER NOT NULL REFERENCES rooms(id),
+    username TEXT NOT NULL,
+    text TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    client_id TEXT
+  );
+  -- latest N, before/after an id, and the newest id of a room
+  CREATE INDEX messages_by_room ON messages(server_id, id);
+  -- idempotent resends: (room, username, client_id) within the dedupe window
+  CREATE INDEX messages_by_client_id ON messages(server_id, username, client_id)
+    WHERE client_id IS NOT NULL;
+  INSERT INTO rooms (id, name, name_key, created_at)
+    VALUES (1, 'general', 'general', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `the database has schema version ${current}, newer than this build's ${SCHEMA_VERSION}`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

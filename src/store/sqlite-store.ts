@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Message, Room } from '../domain/message.ts';
+import { migrate } from './migrations.ts';
+
+/** A message about to be stored; `id` is given when the log (JetStream) already numbered it. */
+export interface NewMessage {
+  id?: number;
+  server_id: number;
+  username: string;
+  text: string;
+  ts: string;
+  client_id?: string | undefined;
+}
+
+export interface MessageQuery {
+  serverId: number;
+  limit: number;
+  before?: number | undefined;
+  after?: number | undefined;
+}
+
+export class RoomNameTakenError extends Error {
+  override name = 'RoomNameTakenError';
+}
+
+/** Rooms and messages in one SQLite file (WAL). Statements are prepared once. */
+export class SqliteStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
+    // could undo the last transactions. See README, "Durability".
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    const db = this.db;
+    this.stmt = {
+      rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
+      room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
+      insertRoom: db.prepare<[string, string, string], Room>(
+        'INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id, name, created_at',
+      ),
+      insertMessage: db.prepare<[number | null, number, string, string, string, string | null]>(
+        'INSERT INTO messages (id, server_id, username, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      latest: db.prepare<[number, number, number], Message>(
+        'SELECT id, server_id, username, text, ts FROM messages WHERE server_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+      ),
+      after: db.prepare<[number, number, number], Message>(
+        'SELECT id, server_id, username, text, ts FROM messages WHERE server_id = ? AND id > ? ORDER BY id ASC LIMIT ?',
+      ),
+      lastId: db.prepare<[number], { id: number | null }>(
+        'SELECT max(id) AS id FROM messages WHERE server_id = ?',
+      ),
+      maxId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM messages'),
+      byClientId: db.prepare<[number, string, string, string], { id: number }>(
+        'SELECT id FROM messages WHERE server_id = ? AND username = ? AND client_id = ? AND ts >= ? ORDER BY id LIMIT 1',
+      ),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages'),
+      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+    };
+  }
+
+  listRooms(): Room[] {
+    return this.stmt.rooms.all();
+  }
+
+  getRoom(id: number): Room | undefined {
+    return this.stmt.room.get(id);
+  }
+
+  createRoom(name: string, createdAt: string): Room {
+    try {
+      return this.stmt.insertRoom.get(name, roomNameKey(name), createdAt) as Room;
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new RoomNameTakenError(`a room named "${name}" exists`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Stores messages in one transaction (all or none) and returns them with their ids. */
+  insertMessages(batch: readonly NewMessage[]): Message[] {
+    return this.transaction(() => batch.map((m) => this.insertOne(m)));
+  }
+
+  /** Runs `work` in one transaction that rolls back if it throws. */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  insertOne(m: NewMessage): Message {
+    const info = this.stmt.insertMessage.run(
+      m.id ?? null,
+      m.server_id,
+      m.username,
+      m.text,
+      m.ts,
+      m.client_id ?? null,
+    );
+    return {
+      id: Number(info.lastInsertRowid),
+      server_id: m.server_id,
+      username: m.username,
+      text: m.text,
+      ts: m.ts,
+    };
+  }
+
+  /** The id of the first message sent with this client_id at or after `sinceTs`, if any. */
+  findByClientId(
+    serverId: number,
+    username: string,
+    clientId: string,
+    sinceTs: string,
+  ): number | undefined {
+    return this.stmt.byClientId.get(serverId, username, clientId, sinceTs)?.id;
+  }
+
+  /** Newest `limit` messages below `before` (or the newest), or oldest `limit` above `after`. */
+  messages(query: MessageQuery): Message[] {
+    if (query.after !== undefined) {
+      return this.stmt.after.all(query.serverId, query.after, query.limit);
+    }
+    const rows = this.stmt.latest.all(
+      query.serverId,
+      query.before ?? Number.MAX_SAFE_INTEGER,
+      query.limit,
+    );
+    return rows.reverse();
+  }
+
+  lastId(serverId: number): number {
+    return this.stmt.lastId.get(serverId)?.id ?? 0;
+  }
+
+  maxMessageId(): number {
+    return this.stmt.maxId.get()?.id ?? 0;
+  }
+
+  messageCount(): number {
+    return this.stmt.count.get()?.n ?? 0;
+  }
+
+  /** True when the database answers a query. */
+  ping(): boolean {
+    return this.stmt.ping.get()?.ok === 1;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function roomNameKey(name: string): string {
+  return name.toLowerCase();
+}

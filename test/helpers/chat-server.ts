@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger, startEmbedded } from '../../src/compose.ts';
+import type { RunningChat } from '../../src/compose.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function tempDir(prefix = 'chatroom-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestChat {
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  chat: RunningChat;
+  close(): Promise<void>;
+}
+
+/** Starts embedded mode in this process on a free port with a temp DATA_DIR. */
+export async function startTestChat(env: Record<string, string> = {}): Promise<TestChat> {
+  const dataDir = env.DATA_DIR ?? tempDir();
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...env,
+    DATA_DIR: dataDir,
+  });
+  const chat = await startEmbedded(config, createLogger(config));
+  const url = chat.url.replace('localhost', '127.0.0.1');
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    dataDir,
+    chat,
+    close: () => chat.close(),
+  };
+}
+
+export interface ChatProcess {
+  url: string;
+  wsUrl: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  output(): string;
+  /** Sends a signal and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Runs `src/main.ts` as its own process, as `npm start` does, and waits for its startup line. */
+export async function spawnChat(env: Record<string, string>, args: string[] = []): Promise<ChatProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no startup line in 20 s:\n${output}`)), 20_000);
+    const onData = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        resolve(match[1]!.replace('localhost', '127.0.0.1'));
+      }
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    child,
+    exited,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
