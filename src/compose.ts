@@ -22,7 +22,10 @@ export function createLogger(config: Config): FastifyBaseLogger {
 }
 
 /** Embedded mode: gateway, in-process bus and history service in one process. */
-export async function startEmbedded(config: Config, logger: FastifyBaseLogger): Promise<RunningChat> {
+export async function startEmbedded(
+  config: Config,
+  logger: FastifyBaseLogger,
+): Promise<RunningChat> {
   const history = new HistoryService(config.dataDir);
   const repaired = history.recoverTranscripts();
   for (const [serverId, lines] of repaired) {

@@ -41,7 +41,8 @@ const UNIT_BYTES = { b: 1, kib: 1024, mib: 1024 * 1024 } as const;
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new ConfigError(name, `expected a whole number, got "${raw}"`);
   const value = Number(raw.trim());
   if (value < min || value > max) {
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
@@ -54,7 +55,8 @@ function duration(env: Env, name: string, fallbackMs: number, minMs: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallbackMs;
   const match = DURATION.exec(raw.trim());
-  if (!match) throw new ConfigError(name, `expected a duration like 500ms, 30s, 10m or 2h, got "${raw}"`);
+  if (!match)
+    throw new ConfigError(name, `expected a duration like 500ms, 30s, 10m or 2h, got "${raw}"`);
   const unit = (match[2] ?? 'ms') as keyof typeof UNIT_MS;
   const value = Number(match[1]) * UNIT_MS[unit];
   if (value < minMs) throw new ConfigError(name, `must be at least ${minMs} ms, got "${raw}"`);
@@ -66,7 +68,8 @@ function size(env: Env, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const match = SIZE.exec(raw.trim());
-  if (!match) throw new ConfigError(name, `expected a size like 65536, 64KiB or 1MiB, got "${raw}"`);
+  if (!match)
+    throw new ConfigError(name, `expected a size like 65536, 64KiB or 1MiB, got "${raw}"`);
   const unit = (match[2] ?? 'b').toLowerCase() as keyof typeof UNIT_BYTES;
   const value = Number(match[1]) * UNIT_BYTES[unit];
   if (value < min) throw new ConfigError(name, `must be at least ${min} bytes, got "${raw}"`);
@@ -99,10 +102,16 @@ function origins(env: Env): string[] {
     try {
       url = new URL(trimmed);
     } catch {
-      throw new ConfigError('ALLOWED_ORIGINS', `not an origin (scheme://host[:port]): "${trimmed}"`);
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        `not an origin (scheme://host[:port]): "${trimmed}"`,
+      );
     }
     if (url.origin === 'null' || url.origin !== trimmed.replace(/\/$/, '')) {
-      throw new ConfigError('ALLOWED_ORIGINS', `not an origin (scheme://host[:port]): "${trimmed}"`);
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        `not an origin (scheme://host[:port]): "${trimmed}"`,
+      );
     }
     return url.origin;
   });
@@ -113,7 +122,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`,
+    );
   }
   return Object.freeze({
     port: integer(env, 'PORT', 8000, 0, 65535),

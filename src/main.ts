@@ -15,7 +15,10 @@ async function start(config: Config, role: Role): Promise<RunningChat> {
   const logger = createLogger(config);
   if (config.natsUrl === undefined) {
     if (role !== 'all') {
-      throw new ConfigError('NATS_URL', `"npm run ${role}" needs NATS_URL (e.g. nats://127.0.0.1:4222)`);
+      throw new ConfigError(
+        'NATS_URL',
+        `"npm run ${role}" needs NATS_URL (e.g. nats://127.0.0.1:4222)`,
+      );
     }
     return startEmbedded(config, logger);
   }
@@ -33,9 +36,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const chat = await start(config, role);
-  console.log(
-    `chatroom ${chat.mode} mode: listening on ${chat.url} (data in ${config.dataDir})`,
-  );
+  console.log(`chatroom ${chat.mode} mode: listening on ${chat.url} (data in ${config.dataDir})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -6,9 +6,7 @@ import type { Message } from './domain/message.ts';
 import { isValidClientId } from './domain/message.ts';
 
 export type ClientFrame =
-  | { type: 'message'; text: string; client_id?: string }
-  | { type: 'typing' }
-  | { type: 'ping' };
+  { type: 'message'; text: string; client_id?: string } | { type: 'typing' } | { type: 'ping' };
 
 export type FrameErrorCode = 'bad_request' | 'empty' | 'too_long' | 'rate_limited' | 'unavailable';
 
@@ -24,8 +22,7 @@ export type ServerFrame =
   | { type: 'pong' };
 
 export type ParseResult =
-  | { ok: true; frame: ClientFrame }
-  | { ok: false; message: string; clientId?: string };
+  { ok: true; frame: ClientFrame } | { ok: false; message: string; clientId?: string };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -107,6 +107,8 @@ export class EmbeddedBus implements MessageBus {
       const handlers = this.rooms.get(result.message.server_id);
       if (handlers) for (const handler of handlers) handler(result.message);
     }
-    results.forEach((result, i) => batch[i]!.resolve({ id: result.id, duplicate: result.duplicate }));
+    results.forEach((result, i) =>
+      batch[i]!.resolve({ id: result.id, duplicate: result.duplicate }),
+    );
   }
 }

@@ -9,10 +9,10 @@ export class RoomPresence {
   /** Counts one more connection; true when the user was not in the room before. */
   add(serverId: number, username: string, gatewayId: string): boolean {
     let users = this.rooms.get(serverId);
-    if (!users) this.rooms.set(serverId, (users = new Map()));
+    if (!users) this.rooms.set(serverId, (users = new Map<string, Map<string, number>>()));
     let gateways = users.get(username);
     const joined = gateways === undefined;
-    if (!gateways) users.set(username, (gateways = new Map()));
+    if (!gateways) users.set(username, (gateways = new Map<string, number>()));
     gateways.set(gatewayId, (gateways.get(gatewayId) ?? 0) + 1);
     return joined;
   }

@@ -7,7 +7,6 @@ import websocket from '@fastify/websocket';
 import type { HistoryClient, MessageBus } from '../bus/types.ts';
 import type { Config } from '../config.ts';
 import { CLOSE, ChatError, ERRORS } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
 import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,7 +30,7 @@ export interface Gateway {
   metrics: GatewayMetrics;
 }
 
-function errorBody(status: number, code: ErrorCode | string, message: string) {
+function errorBody(status: number, code: string, message: string) {
   return { statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message };
 }
 

@@ -11,8 +11,7 @@ export interface StoredDraft {
 }
 
 export type AppendResult =
-  | { id: number; duplicate: false; message: Message }
-  | { id: number; duplicate: true };
+  { id: number; duplicate: false; message: Message } | { id: number; duplicate: true };
 
 const RECOVERY_PAGE = 1000;
 

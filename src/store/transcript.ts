@@ -100,8 +100,13 @@ export class TranscriptStore {
 
 export function transcriptLine(m: Message): string {
   return (
-    JSON.stringify({ id: m.id, server_id: m.server_id, username: m.username, text: m.text, ts: m.ts }) +
-    '\n'
+    JSON.stringify({
+      id: m.id,
+      server_id: m.server_id,
+      username: m.username,
+      text: m.text,
+      ts: m.ts,
+    }) + '\n'
   );
 }
 

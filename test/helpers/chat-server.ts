@@ -55,7 +55,10 @@ export interface ChatProcess {
 }
 
 /** Runs `src/main.ts` as its own process, as `npm start` does, and waits for its startup line. */
-export async function spawnChat(env: Record<string, string>, args: string[] = []): Promise<ChatProcess> {
+export async function spawnChat(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ChatProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
@@ -68,7 +71,10 @@ export async function spawnChat(env: Record<string, string>, args: string[] = []
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no startup line in 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no startup line in 20 s:\n${output}`)),
+      20_000,
+    );
     const onData = () => {
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match) {

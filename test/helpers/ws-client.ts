@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { ClientOptions } from 'ws';
 import type { ServerFrame } from '../../src/protocol.ts';
+import { textOf } from '../../src/gateway/ws/chat-session.ts';
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 
@@ -13,12 +14,15 @@ const DEFAULT_WAIT_MS = 5000;
 export class ChatClient {
   readonly frames: ServerFrame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  private cursor = 0;
+  /** Frames no `next`/`until` has taken yet, in arrival order. */
+  private readonly unread: ServerFrame[] = [];
   private waiters: Array<() => void> = [];
 
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data: WebSocket.RawData) => {
-      this.frames.push(JSON.parse(data.toString()) as ServerFrame);
+      const frame = JSON.parse(textOf(data)) as ServerFrame;
+      this.frames.push(frame);
+      this.unread.push(frame);
       this.wake();
     });
     this.closed = new Promise((resolve) =>
@@ -46,13 +50,16 @@ export class ChatClient {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  /** The next frame (after those already taken) of the given type; earlier ones are skipped. */
-  async next<T extends ServerFrame['type']>(type: T, waitMs = DEFAULT_WAIT_MS): Promise<FrameOf<T>> {
+  /** The first frame of the given type not taken yet; frames of other types stay unread. */
+  async next<T extends ServerFrame['type']>(
+    type: T,
+    waitMs = DEFAULT_WAIT_MS,
+  ): Promise<FrameOf<T>> {
     const frame = await this.until((f) => f.type === type, waitMs, `a "${type}" frame`);
     return frame as FrameOf<T>;
   }
 
-  /** The next frame that matches, skipping the ones before it. */
+  /** The first unread frame that matches; it is taken, the others stay unread. */
   async until(
     match: (frame: ServerFrame) => boolean,
     waitMs = DEFAULT_WAIT_MS,
@@ -60,16 +67,15 @@ export class ChatClient {
   ): Promise<ServerFrame> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      while (this.cursor < this.frames.length) {
-        const frame = this.frames[this.cursor++]!;
-        if (match(frame)) return frame;
-      }
-      if (this.socket.readyState >= WebSocket.CLOSING && this.cursor >= this.frames.length) {
+      const index = this.unread.findIndex(match);
+      if (index !== -1) return this.unread.splice(index, 1)[0]!;
+      if (this.socket.readyState >= WebSocket.CLOSING) {
         throw new Error(`connection closed while waiting for ${what}`);
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-5))}`);
+        const recent = JSON.stringify(this.frames.slice(-5)).slice(0, 500);
+        throw new Error(`timed out waiting for ${what}; last frames: ${recent}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -13,7 +13,11 @@ export interface HealthDeps {
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   const status = {
     type: 'object',
-    properties: { status: { type: 'string' }, bus: { type: 'boolean' }, storage: { type: 'boolean' } },
+    properties: {
+      status: { type: 'string' },
+      bus: { type: 'boolean' },
+      storage: { type: 'boolean' },
+    },
   } as const;
 
   app.get(
@@ -35,7 +39,9 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
       const bus = deps.bus.isReady();
       const storage = await deps.history.isReady().catch(() => false);
       const ready = bus && storage;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', bus, storage });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unavailable', bus, storage });
     },
   );
 

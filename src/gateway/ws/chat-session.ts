@@ -29,7 +29,7 @@ export interface SessionTarget {
 /** Most messages a `since` catch-up sends in its history frame; the rest is paged over REST. */
 export const SINCE_LIMIT = 1000;
 /** How long a closing handshake may take before the socket is cut. */
-const CLOSE_GRACE_MS = 5000;
+const CLOSE_GRACE_MS = 3000;
 
 type State = 'joining' | 'open' | 'closed';
 
@@ -92,9 +92,12 @@ export class ChatSession {
       this.send(serialize({ type: 'presence', users: hub.presence.users(this.serverId) }));
       this.state = 'open';
       for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
-      for (const data of this.inboxDuringJoin.splice(0)) this.handleText(data.toString());
+      for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
     } catch (error) {
-      this.deps.log.warn({ err: error, serverId: this.serverId }, 'join failed: history unreadable');
+      this.deps.log.warn(
+        { err: error, serverId: this.serverId },
+        'join failed: history unreadable',
+      );
       this.close(CLOSE.tryAgainLater, 'history unavailable, try again later');
     }
   }
@@ -169,7 +172,7 @@ export class ChatSession {
       this.inboxDuringJoin.push(data);
       return;
     }
-    this.handleText(data.toString());
+    this.handleText(textOf(data));
   }
 
   private handleText(text: string): void {
@@ -246,4 +249,11 @@ export class ChatSession {
     this.state = 'closed';
     this.deps.hub.exit(this);
   }
+}
+
+/** ws hands text frames over as a Buffer, fragmented ones as Buffer[]. */
+export function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Buffer.from(new Uint8Array(data)).toString('utf8');
 }

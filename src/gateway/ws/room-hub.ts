@@ -162,7 +162,10 @@ export class RoomHub {
     username: string,
     cause: ChatSession | undefined,
   ): void {
-    if (channel.diff || this.presence.size(channel.serverId) > this.options.presenceBatchThreshold) {
+    if (
+      channel.diff ||
+      this.presence.size(channel.serverId) > this.options.presenceBatchThreshold
+    ) {
       this.batch(channel, kind, username);
       return;
     }

@@ -34,10 +34,10 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps):
     {
       websocket: true,
       schema: { hide: true },
-      preValidation: async (request) => {
-        if (!isOriginAllowed(request, deps.config)) {
-          throw new ChatError('origin_not_allowed');
-        }
+      preValidation: (request, _reply, done) => {
+        done(
+          isOriginAllowed(request, deps.config) ? undefined : new ChatError('origin_not_allowed'),
+        );
       },
     },
     (socket, request) => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('configuration', () => {
+  it('has the contract defaults and is frozen', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '0.0.0.0',
+      natsUrl: undefined,
+      historyReplay: 50,
+      rateLimit: 20,
+      dedupeWindowMs: 600_000,
+      allowedOrigins: [],
+      maxFrameBytes: 65_536,
+      maxMessageChars: 4000,
+    });
+    expect(config.dataDir).toMatch(/\/data$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads durations, sizes, origins and turns the rate limit off with 0', () => {
+    const config = loadConfig({
+      DEDUPE_WINDOW: '30s',
+      PING_INTERVAL: '1500',
+      SEND_BUFFER_LIMIT: '2MiB',
+      MAX_FRAME_BYTES: '128KiB',
+      ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:3000',
+      RATE_LIMIT: '0',
+      NATS_URL: 'nats://127.0.0.1:4222',
+    });
+    expect(config.dedupeWindowMs).toBe(30_000);
+    expect(config.pingIntervalMs).toBe(1500);
+    expect(config.sendBufferLimit).toBe(2 * 1024 * 1024);
+    expect(config.maxFrameBytes).toBe(128 * 1024);
+    expect(config.allowedOrigins).toEqual(['https://chat.example.com', 'http://localhost:3000']);
+    expect(config.rateLimit).toBe(0);
+    expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', '8o'],
+    ['HISTORY_REPLAY', '1001'],
+    ['RATE_LIMIT', '1.5'],
+    ['DEDUPE_WINDOW', '10 minutes'],
+    ['DEDUPE_WINDOW', '10ms'],
+    ['MAX_FRAME_BYTES', '12'],
+    ['NATS_URL', 'localhost:4222'],
+    ['ALLOWED_ORIGINS', 'https://example.com/path'],
+    ['LOG_LEVEL', 'loud'],
+  ])('stops on %s=%s with an error naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
+  });
+});
