@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
+import { connectNats } from './bus/nats/connection.ts';
+import type { NatsLink } from './bus/nats/connection.ts';
+import { NatsBus } from './bus/nats/nats-bus.ts';
+import { NatsHistoryClient } from './bus/nats/nats-history-client.ts';
+import { NatsHistoryService } from './history/nats-history-service.ts';
 import type { Config } from './config.ts';
 import { buildGateway } from './gateway/app.ts';
 import type { Gateway } from './gateway/app.ts';
@@ -10,9 +15,11 @@ import { HistoryService } from './history/history-service.ts';
 
 /** A running chat: what `main.ts` starts and stops, and what tests start on port 0. */
 export interface RunningChat {
-  readonly mode: 'embedded' | 'nats';
-  readonly url: string;
-  readonly gateway: Gateway;
+  /** One line saying the mode (and role), the URL and where data lives. */
+  readonly startupLine: string;
+  /** The gateway's URL; undefined for a history service alone. */
+  readonly url: string | undefined;
+  readonly gateway: Gateway | undefined;
   /** Stops accepting, closes WebSockets with 1001, persists what was accepted. */
   close(): Promise<void>;
 }
@@ -26,11 +33,7 @@ export async function startEmbedded(
   config: Config,
   logger: FastifyBaseLogger,
 ): Promise<RunningChat> {
-  const history = new HistoryService(config.dataDir);
-  const repaired = history.recoverTranscripts();
-  for (const [serverId, lines] of repaired) {
-    logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
-  }
+  const history = openHistory(config, logger);
   const bus = new EmbeddedBus(history, { dedupeWindowMs: config.dedupeWindowMs });
   const gateway = await buildGateway({
     config,
@@ -39,16 +42,92 @@ export async function startEmbedded(
     gatewayId: randomUUID(),
     logger,
   });
-  const address = await gateway.app.listen({ port: config.port, host: config.host });
-  const port = new URL(address).port;
+  const url = await listen(gateway, config);
   return {
-    mode: 'embedded',
-    url: `http://localhost:${port}`,
+    startupLine: `chatroom embedded mode: listening on ${url} (data in ${config.dataDir})`,
+    url,
     gateway,
     async close() {
       await withTimeout(gateway.app.close(), config.shutdownTimeoutMs - 2000);
       await bus.close();
       history.close();
+    },
+  };
+}
+
+function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
+  const history = new HistoryService(config.dataDir);
+  for (const [serverId, lines] of history.recoverTranscripts()) {
+    logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
+  }
+  return history;
+}
+
+async function listen(gateway: Gateway, config: Config): Promise<string> {
+  const address = await gateway.app.listen({ port: config.port, host: config.host });
+  return `http://localhost:${new URL(address).port}`;
+}
+
+export type NatsRole = 'all' | 'gateway' | 'history';
+
+/**
+ * NATS mode. `gateway`: a stateless gateway; `history`: the history service alone; `all`: both
+ * in one process (what `npm start` runs when NATS_URL is set).
+ */
+export async function startNats(
+  config: Config,
+  role: NatsRole,
+  logger: FastifyBaseLogger,
+): Promise<RunningChat> {
+  const natsUrl = config.natsUrl!;
+  const link: NatsLink = await connectNats(natsUrl, `chatroom-${role}`, logger);
+  let historyService: NatsHistoryService | undefined;
+  let history: HistoryService | undefined;
+  if (role !== 'gateway') {
+    history = openHistory(config, logger);
+    historyService = new NatsHistoryService(
+      history,
+      link,
+      {
+        streamMaxAgeMs: config.streamMaxAgeMs,
+        dedupeWindowMs: config.dedupeWindowMs,
+        catchUpTimeoutMs: config.natsRequestTimeoutMs - 500,
+      },
+      logger,
+    );
+    await historyService.start();
+  }
+  let gateway: Gateway | undefined;
+  let bus: NatsBus | undefined;
+  let url: string | undefined;
+  if (role !== 'history') {
+    bus = new NatsBus(link, { publishTimeoutMs: config.natsRequestTimeoutMs }, logger);
+    gateway = await buildGateway({
+      config,
+      bus,
+      history: new NatsHistoryClient(link, config.natsRequestTimeoutMs),
+      gatewayId: randomUUID(),
+      logger,
+    });
+    url = await listen(gateway, config);
+  }
+  const what = { all: 'gateway + history service', gateway: 'gateway', history: 'history service' }[
+    role
+  ];
+  const where = role === 'gateway' ? 'no local data' : `data in ${config.dataDir}`;
+  return {
+    startupLine:
+      `chatroom NATS mode, ${what}: ` +
+      (url ? `listening on ${url}` : 'no HTTP') +
+      ` (NATS ${natsUrl}, ${where})`,
+    url,
+    gateway,
+    async close() {
+      if (gateway) await withTimeout(gateway.app.close(), config.shutdownTimeoutMs - 3000);
+      await bus?.close();
+      await historyService?.close();
+      await withTimeout(link.close(), 1500);
+      history?.close();
     },
   };
 }

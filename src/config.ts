@@ -17,6 +17,10 @@ export interface Config {
   readonly typingThrottleMs: number;
   readonly presenceBatchThreshold: number;
   readonly presenceDiffIntervalMs: number;
+  readonly presenceHeartbeatMs: number;
+  readonly presenceTtlMs: number;
+  readonly streamMaxAgeMs: number;
+  readonly natsRequestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
 }
@@ -127,6 +131,16 @@ export function loadConfig(env: Env = process.env): Config {
       `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`,
     );
   }
+  const presenceHeartbeatMs = duration(env, 'PRESENCE_HEARTBEAT', 5000, 50);
+  const presenceTtlMs = duration(env, 'PRESENCE_TTL', 15_000, 100);
+  if (presenceTtlMs <= presenceHeartbeatMs) {
+    throw new ConfigError('PRESENCE_TTL', 'must be longer than PRESENCE_HEARTBEAT');
+  }
+  const dedupeWindowMs = duration(env, 'DEDUPE_WINDOW', 10 * 60_000, 1000);
+  const streamMaxAgeMs = duration(env, 'STREAM_MAX_AGE', 7 * 24 * 3_600_000, 60_000);
+  if (streamMaxAgeMs < dedupeWindowMs) {
+    throw new ConfigError('STREAM_MAX_AGE', 'must be at least DEDUPE_WINDOW');
+  }
   return Object.freeze({
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -134,7 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
     historyReplay: integer(env, 'HISTORY_REPLAY', 50, 0, 1000),
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
-    dedupeWindowMs: duration(env, 'DEDUPE_WINDOW', 10 * 60_000, 1000),
+    dedupeWindowMs,
     allowedOrigins: Object.freeze(origins(env)),
     maxFrameBytes: size(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024),
     maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
@@ -143,6 +157,10 @@ export function loadConfig(env: Env = process.env): Config {
     typingThrottleMs: duration(env, 'TYPING_THROTTLE', 1000, 0),
     presenceBatchThreshold: integer(env, 'PRESENCE_BATCH_THRESHOLD', 100, 0, 1_000_000),
     presenceDiffIntervalMs: duration(env, 'PRESENCE_DIFF_INTERVAL', 500, 10),
+    presenceHeartbeatMs,
+    presenceTtlMs,
+    streamMaxAgeMs,
+    natsRequestTimeoutMs: duration(env, 'NATS_REQUEST_TIMEOUT', 5000, 100),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100),
     logLevel,
   });

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
-import { createLogger, startEmbedded } from './compose.ts';
+import { createLogger, startEmbedded, startNats } from './compose.ts';
 import type { RunningChat } from './compose.ts';
 
 type Role = 'all' | 'gateway' | 'history';
@@ -22,7 +22,7 @@ async function start(config: Config, role: Role): Promise<RunningChat> {
     }
     return startEmbedded(config, logger);
   }
-  throw new ConfigError('NATS_URL', 'NATS mode is not built yet; unset NATS_URL for embedded mode');
+  return startNats(config, role, logger);
 }
 
 async function main(): Promise<void> {
@@ -36,12 +36,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const chat = await start(config, role);
-  console.log(`chatroom ${chat.mode} mode: listening on ${chat.url} (data in ${config.dataDir})`);
+  console.log(chat.startupLine);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    chat.gateway.app.log.info({ signal }, 'shutting down');
+    console.log(`chatroom: ${signal} received, shutting down`);
     const deadline = setTimeout(() => {
       console.error('chatroom: shutdown took too long; exiting');
       process.exit(1);

@@ -4,6 +4,7 @@
  * in-process implementations; NATS mode implements the same interfaces over JetStream.
  */
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
+import type { GatewayPresence } from '../domain/presence.ts';
 
 export interface Subscription {
   unsubscribe(): void;
@@ -22,7 +23,13 @@ export interface PublishResult {
  */
 export type RoomEvent =
   | { kind: 'join' | 'leave'; gatewayId: string; serverId: number; username: string }
-  | { kind: 'typing'; gatewayId: string; serverId: number; username: string };
+  | { kind: 'typing'; gatewayId: string; serverId: number; username: string }
+  /** A gateway's whole presence, sent as a heartbeat: it replaces what was known of it. */
+  | { kind: 'gateway_state'; gatewayId: string; state: GatewayPresence }
+  /** A gateway started: the others answer with their state at once. */
+  | { kind: 'gateway_hello'; gatewayId: string }
+  /** A gateway is shutting down: its users leave now rather than when its heartbeats stop. */
+  | { kind: 'gateway_gone'; gatewayId: string };
 
 export interface MessageBus {
   /**

@@ -1,3 +1,13 @@
+export type GatewayPresence = Array<
+  [serverId: number, users: Array<[username: string, connections: number]>]
+>;
+
+export interface PresenceChange {
+  kind: 'join' | 'leave';
+  serverId: number;
+  username: string;
+}
+
 /**
  * Who is in which room, across gateways. Each gateway reports its own users; a user is present
  * in a room while at least one gateway holds a connection of theirs there.
@@ -47,6 +57,47 @@ export class RoomPresence {
       }
     }
     return left;
+  }
+
+  /**
+   * Replaces everything a gateway reported with its full state (a heartbeat). Returns the
+   * room-wide changes this makes.
+   */
+  replaceGateway(gatewayId: string, state: GatewayPresence): PresenceChange[] {
+    const changes: PresenceChange[] = this.removeGateway(gatewayId).map((left) => ({
+      ...left,
+      kind: 'leave',
+    }));
+    for (const [serverId, users] of state) {
+      for (const [username, count] of users) {
+        for (let i = 0; i < count; i++) {
+          if (this.add(serverId, username, gatewayId))
+            changes.push({ kind: 'join', serverId, username });
+        }
+      }
+    }
+    // a user who left and came back within this one replacement did not change
+    const net = new Map<string, PresenceChange>();
+    for (const change of changes) {
+      const key = `${change.serverId}\u0000${change.username}`;
+      if (net.has(key)) net.delete(key);
+      else net.set(key, change);
+    }
+    return [...net.values()];
+  }
+
+  /** What one gateway holds: serverId -> username -> open connections. */
+  gatewayState(gatewayId: string): GatewayPresence {
+    const state: GatewayPresence = [];
+    for (const [serverId, users] of this.rooms) {
+      const here: Array<[string, number]> = [];
+      for (const [username, gateways] of users) {
+        const count = gateways.get(gatewayId);
+        if (count !== undefined) here.push([username, count]);
+      }
+      if (here.length > 0) state.push([serverId, here]);
+    }
+    return state;
   }
 
   has(serverId: number, username: string): boolean {

@@ -58,6 +58,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       gatewayId: deps.gatewayId,
       presenceBatchThreshold: config.presenceBatchThreshold,
       presenceDiffIntervalMs: config.presenceDiffIntervalMs,
+      presenceHeartbeatMs: config.presenceHeartbeatMs,
+      presenceTtlMs: config.presenceTtlMs,
     },
     metrics,
     app.log,

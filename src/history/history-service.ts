@@ -3,6 +3,7 @@ import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import { ChatError } from '../errors.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
 import { RoomNameTakenError, SqliteStore } from '../store/sqlite-store.ts';
+import type { NewMessage } from '../store/sqlite-store.ts';
 import { TranscriptStore } from '../store/transcript.ts';
 
 export interface StoredDraft {
@@ -68,6 +69,15 @@ export class HistoryService {
     );
     this.transcripts.append(results.flatMap((r) => (r.duplicate ? [] : [r.message])));
     return results;
+  }
+
+  /**
+   * Stores messages the log already numbered (NATS mode: id = stream sequence), in one
+   * transaction, then appends them to the transcripts.
+   */
+  appendNumbered(messages: readonly NewMessage[]): void {
+    const stored = this.store.insertMessages(messages);
+    this.transcripts.append(stored);
   }
 
   listRooms(): Room[] {

@@ -21,8 +21,9 @@
  */
 /**
  * A message of ours the server has not acknowledged yet. It is resent, with the same client_id,
- * after every reconnect until the ack comes: the server makes such resends idempotent.
- * @typedef {{ clientId: string, text: string, roomId: number, node: HTMLElement, retry: number }} Pending
+ * after every reconnect until the ack comes: the server makes such resends idempotent. `id` is
+ * the id of the message frame its node stands for (0 while none has come).
+ * @typedef {{ clientId: string, text: string, roomId: number, node: HTMLElement, id: number, retry: number }} Pending
  */
 /** @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected'} ConnState */
 
@@ -68,6 +69,7 @@ const ui = {
   members: byId('members', window.HTMLUListElement),
   memberCount: byId('member-count', window.HTMLSpanElement),
   menuButton: byId('menu-button', window.HTMLButtonElement),
+  closeSidebar: byId('close-sidebar', window.HTMLButtonElement),
   roomTitle: byId('room-title', window.HTMLHeadingElement),
   status: byId('status', window.HTMLParagraphElement),
   logWrap: byId('log-wrap', window.HTMLDivElement),
@@ -195,7 +197,9 @@ function hueClass(name) {
 /** @param {string} name */
 function avatar(name) {
   const first = Array.from(name.trim())[0] ?? '?';
-  const element = h('span', `avatar ${hueClass(name)}`, first.toLocaleUpperCase());
+  // The initial is drawn by CSS from data-initial, so that it is not part of the log's text.
+  const element = h('span', `avatar ${hueClass(name)}`);
+  element.dataset.initial = first.toLocaleUpperCase();
   element.setAttribute('aria-hidden', 'true');
   return element;
 }
@@ -336,6 +340,7 @@ function renderMessage(m) {
     setMessageTime(existing, m.ts);
     return;
   }
+  if (m.username === connectedName && adoptPending(m)) return;
   const node = messageNode(m.username, m.text);
   node.dataset.id = String(m.id);
   setMessageTime(node, m.ts);
@@ -344,10 +349,39 @@ function renderMessage(m) {
   if (stick) scrollToBottom();
 }
 
+/**
+ * Our own message frame usually comes before its ack, which alone carries the client_id: the
+ * frame takes over the node of the oldest unmatched pending message with the same text, so that
+ * the message is never shown twice. (Two identical texts sent at once from two tabs of the same
+ * name may swap nodes; both are still shown once each.)
+ * @param {Message} m
+ */
+function adoptPending(m) {
+  if (!room) return false;
+  for (const pending of pendingOf(room.id).values()) {
+    if (pending.id !== 0 || pending.text !== m.text) continue;
+    pending.id = m.id;
+    const node = pending.node;
+    node.dataset.id = String(m.id);
+    setMessageTime(node, m.ts);
+    messageNodes.set(m.id, node);
+    insertById(node, m.id);
+    return true;
+  }
+  return false;
+}
+
 function clearLog() {
   ui.log.replaceChildren();
   messageNodes.clear();
   position = 0;
+  // Unacknowledged messages are matched afresh against the messages rendered from now on.
+  for (const pendings of pendingByRoom.values()) {
+    for (const pending of pendings.values()) {
+      pending.id = 0;
+      delete pending.node.dataset.id;
+    }
+  }
 }
 
 function renderPendingOfRoom() {
@@ -376,6 +410,7 @@ function sendMessage(text) {
     text,
     roomId: room.id,
     node: messageNode(connectedName || (validName(ui.name.value) ?? ''), text),
+    id: 0,
     retry: 0,
   };
   pending.node.classList.add('own', 'pending');
@@ -407,6 +442,8 @@ function onAck(ack) {
   const node = pending.node;
   node.classList.remove('pending');
   setMessageState(node, '');
+  // Already in place: its message frame came first and took over the node.
+  if (pending.id !== 0) return;
   const existing = messageNodes.get(ack.id);
   if (existing && existing !== node) {
     // Its message frame came first: that one stays, the placeholder goes.
@@ -734,8 +771,7 @@ async function loadRooms() {
 
 /** @param {Room} next */
 function selectRoom(next) {
-  ui.app.classList.remove('sidebar-open');
-  ui.menuButton.setAttribute('aria-expanded', 'false');
+  if (ui.app.classList.contains('sidebar-open')) setSidebarOpen(false);
   if (room && room.id === next.id && socket) return;
   dropConnection();
   room = next;
@@ -869,9 +905,19 @@ ui.message.addEventListener('input', () => {
   socket.send(JSON.stringify({ type: 'typing' }));
 });
 
-ui.menuButton.addEventListener('click', () => {
-  const open = ui.app.classList.toggle('sidebar-open');
+/** The sidebar is a panel of its own on small screens. @param {boolean} open */
+function setSidebarOpen(open) {
+  const wasOpen = ui.app.classList.contains('sidebar-open');
+  ui.app.classList.toggle('sidebar-open', open);
   ui.menuButton.setAttribute('aria-expanded', String(open));
+  if (open && !wasOpen) ui.closeSidebar.focus();
+  if (!open && wasOpen) ui.menuButton.focus();
+}
+
+ui.menuButton.addEventListener('click', () => setSidebarOpen(true));
+ui.closeSidebar.addEventListener('click', () => setSidebarOpen(false));
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && ui.app.classList.contains('sidebar-open')) setSidebarOpen(false);
 });
 
 window.addEventListener('online', () => {

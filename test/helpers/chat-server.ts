@@ -33,7 +33,7 @@ export async function startTestChat(env: Record<string, string> = {}): Promise<T
     DATA_DIR: dataDir,
   });
   const chat = await startEmbedded(config, createLogger(config));
-  const url = chat.url.replace('localhost', '127.0.0.1');
+  const url = chat.url!.replace('localhost', '127.0.0.1');
   return {
     url,
     wsUrl: url.replace(/^http/, 'ws'),
@@ -44,6 +44,7 @@ export async function startTestChat(env: Record<string, string> = {}): Promise<T
 }
 
 export interface ChatProcess {
+  /** The gateway's URL; '' for a history service alone. */
   url: string;
   wsUrl: string;
   child: ChildProcess;
@@ -76,11 +77,11 @@ export async function spawnChat(
       20_000,
     );
     const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /^chatroom .*(?:listening on (http:\/\/\S+)|no HTTP)/m.exec(output);
       if (match) {
         clearTimeout(timer);
         child.stdout.off('data', onData);
-        resolve(match[1]!.replace('localhost', '127.0.0.1'));
+        resolve(match[1]?.replace('localhost', '127.0.0.1') ?? '');
       }
     };
     child.stdout.on('data', onData);

@@ -10,6 +10,10 @@ export interface RoomHubOptions {
   gatewayId: string;
   presenceBatchThreshold: number;
   presenceDiffIntervalMs: number;
+  /** How often this gateway announces its whole presence to the others. */
+  presenceHeartbeatMs: number;
+  /** A gateway not heard from for this long is gone: its users leave. */
+  presenceTtlMs: number;
 }
 
 /** A room as one gateway sees it: its local sessions and its live subscription. */
@@ -34,6 +38,9 @@ export class RoomHub {
   readonly presence = new RoomPresence();
   private readonly channels = new Map<number, RoomChannel>();
   private readonly eventSubscription: Subscription;
+  /** When each other gateway was last heard from. */
+  private readonly gatewaysSeen = new Map<string, number>();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly bus: MessageBus,
@@ -42,6 +49,12 @@ export class RoomHub {
     private readonly log: FastifyBaseLogger,
   ) {
     this.eventSubscription = bus.onEvent((event) => this.onBusEvent(event));
+    bus.publishEvent({ kind: 'gateway_hello', gatewayId: options.gatewayId });
+    this.heartbeat = setInterval(() => {
+      this.publishState();
+      this.expireGateways();
+    }, options.presenceHeartbeatMs);
+    this.heartbeat.unref();
   }
 
   /**
@@ -84,6 +97,8 @@ export class RoomHub {
   }
 
   close(): void {
+    clearInterval(this.heartbeat);
+    this.bus.publishEvent({ kind: 'gateway_gone', gatewayId: this.options.gatewayId });
     this.eventSubscription.unsubscribe();
     for (const channel of this.channels.values()) this.dropChannel(channel);
   }
@@ -127,7 +142,20 @@ export class RoomHub {
 
   private onBusEvent(event: RoomEvent): void {
     if (event.gatewayId === this.options.gatewayId) return;
+    if (event.kind !== 'gateway_gone') this.gatewaysSeen.set(event.gatewayId, performance.now());
     switch (event.kind) {
+      case 'gateway_hello':
+        this.publishState();
+        break;
+      case 'gateway_state':
+        for (const change of this.presence.replaceGateway(event.gatewayId, event.state)) {
+          this.announceRoom(change.serverId, change.kind, change.username);
+        }
+        break;
+      case 'gateway_gone':
+        this.gatewaysSeen.delete(event.gatewayId);
+        this.forgetGateway(event.gatewayId);
+        break;
       case 'join':
         if (this.presence.add(event.serverId, event.username, event.gatewayId)) {
           this.announceRoom(event.serverId, 'join', event.username);
@@ -144,8 +172,27 @@ export class RoomHub {
     }
   }
 
+  private publishState(): void {
+    const gatewayId = this.options.gatewayId;
+    this.bus.publishEvent({
+      kind: 'gateway_state',
+      gatewayId,
+      state: this.presence.gatewayState(gatewayId),
+    });
+  }
+
+  private expireGateways(): void {
+    const oldest = performance.now() - this.options.presenceTtlMs;
+    for (const [gatewayId, seen] of this.gatewaysSeen) {
+      if (seen >= oldest) continue;
+      this.log.warn({ gatewayId }, 'gateway silent past PRESENCE_TTL: its users leave');
+      this.gatewaysSeen.delete(gatewayId);
+      this.forgetGateway(gatewayId);
+    }
+  }
+
   /** A gateway went away: its users leave every room they were in through it. */
-  forgetGateway(gatewayId: string): void {
+  private forgetGateway(gatewayId: string): void {
     for (const { serverId, username } of this.presence.removeGateway(gatewayId)) {
       this.announceRoom(serverId, 'leave', username);
     }

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Message, MessageDraft } from '../../domain/message.ts';
+import { UnavailableError } from '../../errors.ts';
+import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
+import type { NatsLink } from './connection.ts';
+import { streamInfo } from './stream.ts';
+import { EVENTS_SUBJECT, MESSAGE_SUBJECTS, STREAM, messageSubject } from './subjects.ts';
+import type { StreamPayload } from './subjects.ts';
+
+export interface NatsBusOptions {
+  publishTimeoutMs: number;
+}
+
+const ROOM_OF = /^chat\.(\d+)$/;
+const STREAM_WAIT_MS = 1000;
+
+/**
+ * The gateway's bus in NATS mode. Messages are published into the JetStream stream (the PubAck's
+ * sequence is the message id; `client_id` de-duplication is JetStream's `Nats-Msg-Id` within the
+ * stream's duplicate window). Live messages come from one ordered consumer over `chat.*`, started
+ * at "new" when the gateway starts, so this gateway sees every room in stream order. Room events
+ * travel on core NATS.
+ */
+export class NatsBus implements MessageBus {
+  private readonly rooms = new Map<number, Set<(message: Message) => void>>();
+  private readonly eventHandlers = new Set<(event: RoomEvent) => void>();
+  private readonly events: NatsSubscription;
+  private messages: ConsumerMessages | undefined;
+  private consuming: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly link: NatsLink,
+    private readonly options: NatsBusOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.events = link.nc.subscribe(EVENTS_SUBJECT, {
+      callback: (error, msg) => {
+        if (error) return;
+        let event: RoomEvent;
+        try {
+          event = msg.json<RoomEvent>();
+        } catch {
+          return;
+        }
+        for (const handler of this.eventHandlers) handler(event);
+      },
+    });
+    this.consuming = this.startConsumer();
+  }
+
+  async publish(draft: MessageDraft): Promise<PublishResult> {
+    if (this.closed || !this.link.isConnected()) {
+      throw new UnavailableError('The message bus is not connected; retry with the same client_id');
+    }
+    const payload: StreamPayload = {
+      server_id: draft.serverId,
+      username: draft.username,
+      text: draft.text,
+      ts: new Date().toISOString(),
+      ...(draft.clientId !== undefined ? { client_id: draft.clientId } : {}),
+    };
+    try {
+      const ack = await this.link.js.publish(
+        messageSubject(draft.serverId),
+        JSON.stringify(payload),
+        {
+          timeout: this.options.publishTimeoutMs,
+          ...(draft.clientId !== undefined ? { msgID: dedupeId(draft) } : {}),
+        },
+      );
+      return { id: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      throw new UnavailableError(undefined, { cause: error });
+    }
+  }
+
+  async subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
+    await this.consuming;
+    let handlers = this.rooms.get(serverId);
+    if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
+    handlers.add(onMessage);
+    return {
+      unsubscribe: () => {
+        handlers.delete(onMessage);
+        if (handlers.size === 0 && this.rooms.get(serverId) === handlers)
+          this.rooms.delete(serverId);
+      },
+    };
+  }
+
+  publishEvent(event: RoomEvent): void {
+    if (this.closed || this.link.nc.isClosed()) return;
+    // Ephemeral: while disconnected the client buffers a little and drops the rest.
+    this.link.nc.publish(EVENTS_SUBJECT, JSON.stringify(event));
+  }
+
+  onEvent(handler: (event: RoomEvent) => void): Subscription {
+    this.eventHandlers.add(handler);
+    return { unsubscribe: () => this.eventHandlers.delete(handler) };
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.link.isConnected() && this.messages !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events.unsubscribe();
+    await this.messages?.close();
+  }
+
+  /** Starts the ordered consumer once the stream exists (the history service creates it). */
+  private async startConsumer(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      try {
+        if (await streamInfo(this.link.jsm)) break;
+        this.log.warn('stream CHAT does not exist yet: waiting for the history service');
+      } catch (error) {
+        this.log.warn({ err: error }, 'cannot read stream CHAT yet');
+      }
+      await new Promise((resolve) => setTimeout(resolve, STREAM_WAIT_MS));
+    }
+    const consumer = await this.link.js.consumers.get(STREAM, {
+      filter_subjects: MESSAGE_SUBJECTS,
+      deliver_policy: DeliverPolicy.New,
+    });
+    this.messages = await consumer.consume({ callback: (msg) => this.deliver(msg) });
+  }
+
+  private deliver(msg: JsMsg): void {
+    const room = ROOM_OF.exec(msg.subject);
+    if (!room) return;
+    const handlers = this.rooms.get(Number(room[1]));
+    if (!handlers) return;
+    let payload: StreamPayload;
+    try {
+      payload = msg.json<StreamPayload>();
+    } catch {
+      this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not JSON');
+      return;
+    }
+    const message: Message = {
+      id: msg.seq,
+      server_id: payload.server_id,
+      username: payload.username,
+      text: payload.text,
+      ts: payload.ts,
+    };
+    for (const handler of handlers) handler(message);
+  }
+}
+
+/** The JetStream message id of an idempotent send: one per (room, username, client_id). */
+export function dedupeId(draft: MessageDraft): string {
+  return createHash('sha256')
+    .update(JSON.stringify([draft.serverId, draft.username, draft.clientId]))
+    .digest('base64url');
+}

@@ -1,0 +1,247 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { NatsLink } from '../bus/nats/connection.ts';
+import { alignSequence, ensureStream } from '../bus/nats/stream.ts';
+import {
+  HISTORY_CONSUMER,
+  HISTORY_QUEUE,
+  HISTORY_WILDCARD,
+  MESSAGE_SUBJECTS,
+  STREAM,
+  messageSubject,
+} from '../bus/nats/subjects.ts';
+import type { HistoryReply, StreamPayload } from '../bus/nats/subjects.ts';
+import type { MessagePage, ReplayRequest } from '../bus/types.ts';
+import { ChatError } from '../errors.ts';
+import type { NewMessage } from '../store/sqlite-store.ts';
+import type { HistoryService } from './history-service.ts';
+
+export interface NatsHistoryOptions {
+  streamMaxAgeMs: number;
+  dedupeWindowMs: number;
+  /** How long a replay may wait for persistence to catch up before it answers `unavailable`. */
+  catchUpTimeoutMs: number;
+  /** Most messages written in one SQLite transaction. */
+  maxBatch?: number;
+}
+
+const RETRY_MS = 1000;
+
+/**
+ * The history service in NATS mode: a durable pull consumer persists every message of the stream
+ * to SQLite and the transcripts, in stream order, in batched transactions, and acknowledges only
+ * what was committed; a redelivered message at or below the persisted sequence is acknowledged
+ * without being stored again. It answers room and history queries as a queue-group responder.
+ */
+export class NatsHistoryService {
+  private persistedSeq: number;
+  private buffer: JsMsg[] = [];
+  private flushScheduled = false;
+  private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private messages: ConsumerMessages | undefined;
+  private requests: Subscription | undefined;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly history: HistoryService,
+    private readonly link: NatsLink,
+    private readonly options: NatsHistoryOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.persistedSeq = history.store.maxMessageId();
+    this.maxBatch = options.maxBatch ?? 500;
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js, nc } = this.link;
+    await ensureStream(jsm, {
+      maxAgeMs: this.options.streamMaxAgeMs,
+      dedupeWindowMs: this.options.dedupeWindowMs,
+    });
+    if (await alignSequence(jsm, this.persistedSeq)) {
+      this.log.warn(
+        { next: this.persistedSeq + 1 },
+        'stream was behind the store: ids continue above it',
+      );
+    }
+    await jsm.consumers.add(STREAM, {
+      durable_name: HISTORY_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: MESSAGE_SUBJECTS,
+      max_ack_pending: 20_000,
+      ack_wait: 30_000_000_000,
+    });
+    const consumer = await js.consumers.get(STREAM, HISTORY_CONSUMER);
+    this.messages = await consumer.consume({
+      max_messages: 1000,
+      callback: (msg) => this.receive(msg),
+    });
+    this.requests = nc.subscribe(HISTORY_WILDCARD, {
+      queue: HISTORY_QUEUE,
+      callback: (error, msg) => {
+        if (!error) void this.answer(msg);
+      },
+    });
+  }
+
+  /** Stops taking messages, writes what it has, and stops answering. */
+  async close(): Promise<void> {
+    this.requests?.unsubscribe();
+    await this.messages?.close();
+    this.flush();
+  }
+
+  private receive(msg: JsMsg): void {
+    this.buffer.push(msg);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, this.maxBatch);
+      try {
+        this.persist(batch);
+      } catch (error) {
+        // Nothing of the batch was committed or acked; try it again, in order, shortly.
+        this.log.error({ err: error }, 'persisting messages failed; retrying');
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setTimeout(() => this.flush(), RETRY_MS);
+        }
+        return;
+      }
+      this.buffer.splice(0, batch.length);
+      for (const msg of batch) msg.ack();
+      this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
+      this.wakeWaiters();
+    }
+  }
+
+  private persist(batch: readonly JsMsg[]): void {
+    const fresh: NewMessage[] = [];
+    let highest = this.persistedSeq;
+    for (const msg of batch) {
+      if (msg.seq <= highest) continue;
+      highest = msg.seq;
+      let payload: StreamPayload;
+      try {
+        payload = msg.json<StreamPayload>();
+      } catch {
+        this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not JSON');
+        continue;
+      }
+      if (!isStreamPayload(payload) || msg.subject !== messageSubject(payload.server_id)) {
+        this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not a chat message');
+        continue;
+      }
+      if (!this.history.getRoom(payload.server_id)) {
+        this.log.warn(
+          { seq: msg.seq, serverId: payload.server_id },
+          'skipping a message for an unknown room',
+        );
+        continue;
+      }
+      fresh.push({ id: msg.seq, ...payload });
+    }
+    if (fresh.length > 0) this.history.appendNumbered(fresh);
+  }
+
+  /** Resolves once every stream message up to `seq` is persisted. */
+  private waitPersisted(seq: number): Promise<void> {
+    if (this.persistedSeq >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`history is behind the stream (at ${this.persistedSeq}, need ${seq})`));
+      }, this.options.catchUpTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ seq, resolve: done });
+    });
+  }
+
+  private wakeWaiters(): void {
+    const ready = this.waiters.filter((w) => w.seq <= this.persistedSeq);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.seq > this.persistedSeq);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  private async lastSeqOf(serverId: number): Promise<number> {
+    try {
+      const stored = await this.link.jsm.streams.getMessage(STREAM, {
+        last_by_subj: messageSubject(serverId),
+      });
+      return stored?.seq ?? 0;
+    } catch (error) {
+      if (error instanceof Error && /no message found|not found/i.test(error.message)) return 0;
+      throw error;
+    }
+  }
+
+  private async answer(msg: Msg): Promise<void> {
+    const op = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+    let reply: HistoryReply<unknown>;
+    try {
+      reply = { ok: true, result: await this.handle(op, msg) };
+    } catch (error) {
+      if (error instanceof ChatError) {
+        reply = { ok: false, code: error.code, message: error.message };
+      } else {
+        this.log.warn({ err: error, op }, 'history request failed');
+        reply = {
+          ok: false,
+          code: 'unavailable',
+          message: 'The history service cannot answer right now',
+        };
+      }
+    }
+    msg.respond(JSON.stringify(reply));
+  }
+
+  private async handle(op: string, msg: Msg): Promise<unknown> {
+    switch (op) {
+      case 'rooms':
+        return this.history.listRooms();
+      case 'room':
+        return this.history.getRoom(msg.json<{ id: number }>().id) ?? null;
+      case 'create_room':
+        return this.history.createRoom(msg.json<{ name: string }>().name);
+      case 'messages':
+        return this.history.messages(msg.json<MessagePage>());
+      case 'replay': {
+        const request = msg.json<ReplayRequest>();
+        await this.waitPersisted(await this.lastSeqOf(request.serverId));
+        return this.history.replay(request);
+      }
+      case 'status': {
+        const info = await this.link.jsm.streams.info(STREAM);
+        return {
+          lag: Math.max(0, info.state.last_seq - this.persistedSeq),
+          persisted: this.persistedSeq,
+        };
+      }
+      default:
+        throw new ChatError('bad_request', `unknown history operation "${op}"`);
+    }
+  }
+}
+
+function isStreamPayload(value: StreamPayload): boolean {
+  return (
+    Number.isSafeInteger(value.server_id) &&
+    typeof value.username === 'string' &&
+    typeof value.text === 'string' &&
+    typeof value.ts === 'string' &&
+    (value.client_id === undefined || typeof value.client_id === 'string')
+  );
+}

@@ -1,0 +1,245 @@
+/**
+ * The chat page at `/`, driven in a real (headless) Chromium the way a person uses it: by the
+ * roles and accessible names the contract promises.
+ */
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestChat } from '../helpers/chat-server.ts';
+import type { TestChat } from '../helpers/chat-server.ts';
+
+const WAIT_MS = 10_000;
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const chats = new Set<TestChat>();
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  await Promise.all([...chats].map((chat) => stopChat(chat)));
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
+  const chat = await startTestChat(env);
+  chats.add(chat);
+  return chat;
+}
+
+async function stopChat(chat: TestChat): Promise<void> {
+  if (!chats.delete(chat)) return;
+  await chat.close();
+}
+
+/** A fresh browser profile (its own localStorage) with the page open. */
+async function openPage(url: string): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(url);
+  return page;
+}
+
+/** "Room name" contains "name" too: the display name field is matched exactly. */
+function nameField(page: Page) {
+  return page.getByLabel('Name', { exact: true });
+}
+
+async function waitForStatus(page: Page, text: string | RegExp): Promise<void> {
+  await page.getByRole('status').filter({ hasText: text }).waitFor();
+}
+
+/** Opens the page, enters a name and waits until it is connected to #general. */
+async function join(url: string, name: string): Promise<Page> {
+  const page = await openPage(url);
+  await nameField(page).fill(name);
+  await nameField(page).press('Enter');
+  await waitForStatus(page, 'Connected to #general');
+  return page;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('log').getByText(text, { exact: true }).waitFor();
+}
+
+/** Waits until the server has acknowledged everything this page sent. */
+async function waitForAcks(page: Page): Promise<void> {
+  await page.getByRole('log').getByText('Sending…').waitFor({ state: 'hidden' });
+}
+
+describe('the chat page', () => {
+  it('lets two people in #general chat in real time, both ways', async () => {
+    const chat = await startChat();
+    const alice = await join(chat.url, 'alice');
+    const bob = await join(chat.url, 'bob');
+
+    await alice
+      .getByRole('region', { name: /Members/ })
+      .getByText('bob')
+      .waitFor();
+    await send(alice, 'hello bob');
+    await bob.getByRole('log').getByText('hello bob', { exact: true }).waitFor();
+
+    // Enter sends, like the Send button.
+    await bob.getByLabel('Message').fill('hi alice');
+    await bob.getByLabel('Message').press('Enter');
+    await alice.getByRole('log').getByText('hi alice', { exact: true }).waitFor();
+
+    const log = (await bob.getByRole('log').textContent()) ?? '';
+    expect(log.indexOf('hello bob')).toBeLessThan(log.indexOf('hi alice'));
+    expect(log).toContain('alice');
+    expect(log).toContain('bob');
+    await waitForAcks(alice);
+    expect(await alice.getByRole('log').getByText('hello bob', { exact: true }).count()).toBe(1);
+  });
+
+  it('shows markup in a message literally, as text, in the other tab', async () => {
+    const chat = await startChat();
+    const alice = await join(chat.url, 'alice');
+    const bob = await join(chat.url, 'bob');
+    const dialogs: string[] = [];
+    bob.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const markup = '<b>bold</b><img src=x onerror=alert(1)>';
+
+    await send(alice, markup);
+    await bob.getByRole('log').getByText(markup, { exact: true }).waitFor();
+
+    expect(await bob.getByRole('log').textContent()).toContain(markup);
+    expect(await bob.getByRole('log').locator('b, img, script').count()).toBe(0);
+    expect(await alice.getByRole('log').locator('b, img, script').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('remembers the name after a reload', async () => {
+    const chat = await startChat();
+    const page = await join(chat.url, 'carol');
+
+    await page.reload();
+
+    expect(await nameField(page).inputValue()).toBe('carol');
+    await waitForStatus(page, 'Connected to #general');
+  });
+
+  it('refuses to connect without a name and says so', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url);
+
+    await waitForStatus(page, /enter a name/i);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /enter a name/i })
+      .waitFor();
+
+    await nameField(page).fill('dave');
+    await nameField(page).press('Enter');
+    await waitForStatus(page, 'Connected to #general');
+  });
+
+  it('adds a created room as a button, and switching to it shows its own empty log', async () => {
+    const chat = await startChat();
+    const page = await join(chat.url, 'alice');
+    await send(page, 'said in general');
+
+    await page.getByLabel('Room name').fill('random');
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    await page.getByRole('button', { name: 'random', exact: true }).waitFor();
+    await waitForStatus(page, 'Connected to #random');
+    expect(await page.getByRole('log').textContent()).not.toContain('said in general');
+    await send(page, 'said in random');
+
+    await page.getByRole('button', { name: 'general', exact: true }).click();
+    await waitForStatus(page, 'Connected to #general');
+    await page.getByRole('log').getByText('said in general', { exact: true }).waitFor();
+    expect(await page.getByRole('log').textContent()).not.toContain('said in random');
+  });
+
+  it("shows the server's error when a room name is taken", async () => {
+    const chat = await startChat();
+    const page = await join(chat.url, 'alice');
+
+    await page.getByLabel('Room name').fill('General');
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /already exists/i })
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'General', exact: true }).count()).toBe(0);
+  });
+
+  it('shows a user who joins later the earlier messages, in order', async () => {
+    const chat = await startChat();
+    const alice = await join(chat.url, 'alice');
+    for (const text of ['first', 'second', 'third']) await send(alice, text);
+    await waitForAcks(alice);
+
+    const bob = await join(chat.url, 'bob');
+
+    await bob.getByRole('log').getByText('third', { exact: true }).waitFor();
+    const log = (await bob.getByRole('log').textContent()) ?? '';
+    expect(log.indexOf('first')).toBeLessThan(log.indexOf('second'));
+    expect(log.indexOf('second')).toBeLessThan(log.indexOf('third'));
+  });
+
+  it('shows who is typing', async () => {
+    const chat = await startChat();
+    const alice = await join(chat.url, 'alice');
+    const bob = await join(chat.url, 'bob');
+
+    await alice.getByLabel('Message').fill('I am writing something');
+
+    await bob.getByText('alice is typing…').waitFor();
+  });
+
+  it('reconnects by itself after the server restarts, delivering what was written meanwhile', async () => {
+    const first = await startChat();
+    const page = await join(first.url, 'alice');
+    await send(page, 'before the restart');
+    await waitForAcks(page);
+
+    const port = new URL(first.url).port;
+    await stopChat(first);
+    await waitForStatus(page, /reconnecting/i);
+    await send(page, 'written while the server was down');
+    const second = await startChat({ PORT: port, DATA_DIR: first.dataDir });
+    expect(second.url).toBe(first.url);
+
+    await waitForStatus(page, 'Connected to #general');
+    await send(page, 'after the restart');
+    await waitForAcks(page);
+
+    const log = page.getByRole('log');
+    expect(await log.getByText('before the restart', { exact: true }).count()).toBe(1);
+    expect(await log.getByText('written while the server was down').count()).toBe(1);
+    const bob = await join(second.url, 'bob');
+    await bob.getByRole('log').getByText('written while the server was down').waitFor();
+    await bob.getByRole('log').getByText('after the restart', { exact: true }).waitFor();
+    await bob.getByRole('log').getByText('before the restart', { exact: true }).waitFor();
+  });
+});
