@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from '../bus/nats/connection.ts';
 import { alignSequence, ensureStream } from '../bus/nats/stream.ts';
@@ -66,14 +66,7 @@ export class NatsHistoryService {
         'stream was behind the store: ids continue above it',
       );
     }
-    await jsm.consumers.add(STREAM, {
-      durable_name: HISTORY_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: MESSAGE_SUBJECTS,
-      max_ack_pending: 20_000,
-      ack_wait: 30_000_000_000,
-    });
+    await this.positionConsumer();
     const consumer = await js.consumers.get(STREAM, HISTORY_CONSUMER);
     this.messages = await consumer.consume({
       max_messages: 1000,
@@ -84,6 +77,34 @@ export class NatsHistoryService {
       callback: (error, msg) => {
         if (!error) void this.answer(msg);
       },
+    });
+  }
+
+  /**
+   * (Re)creates the durable consumer right after the last persisted message. The store, not the
+   * consumer's ack floor, says what is persisted: messages a killed predecessor had received but
+   * not acked are redelivered now instead of after the ack wait, and a recreated stream is read
+   * from its start. One history service writes at a time.
+   */
+  private async positionConsumer(): Promise<void> {
+    const { jsm } = this.link;
+    try {
+      await jsm.consumers.delete(STREAM, HISTORY_CONSUMER);
+    } catch (error) {
+      if (!(
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound
+      )) {
+        throw error;
+      }
+    }
+    await jsm.consumers.add(STREAM, {
+      durable_name: HISTORY_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.persistedSeq + 1,
+      filter_subject: MESSAGE_SUBJECTS,
+      max_ack_pending: 20_000,
+      ack_wait: 30_000_000_000,
     });
   }
 
