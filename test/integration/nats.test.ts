@@ -9,6 +9,7 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface Line {
   id: number;
@@ -81,18 +82,6 @@ function transcript(room: number): Line[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Line);
-}
-
-/** Polls `check` (an event we cannot subscribe to, such as another process catching up). */
-async function eventually<T>(check: () => Promise<T> | T, ok: (value: T) => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (ok(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${ms} ms: ${JSON.stringify(value).slice(0, 300)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function readyz(gateway: ChatProcess): Promise<number> {
