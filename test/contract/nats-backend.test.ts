@@ -1,0 +1,47 @@
+import pino from 'pino';
+import { connectNats } from '../../src/bus/nats/connection.ts';
+import { NatsBus } from '../../src/bus/nats/nats-bus.ts';
+import { NatsHistoryClient } from '../../src/bus/nats/nats-history-client.ts';
+import { HistoryService } from '../../src/history/history-service.ts';
+import { NatsHistoryService } from '../../src/history/nats-history-service.ts';
+import { tempDir } from '../helpers/chat-server.ts';
+import { TestNatsServer } from '../helpers/nats-server.ts';
+import { describeBackend } from './backend-contract.ts';
+
+describeBackend('NATS', async () => {
+  const log = pino({ level: 'silent' });
+  const nats = await TestNatsServer.start();
+  const links = await Promise.all(
+    ['history', 'gateway-1', 'gateway-2'].map((name) => connectNats(nats.url, name, log)),
+  );
+  const [historyLink, linkA, linkB] = links as [
+    (typeof links)[0],
+    (typeof links)[0],
+    (typeof links)[0],
+  ];
+  const store = new HistoryService(tempDir());
+  const service = new NatsHistoryService(
+    store,
+    historyLink,
+    { streamMaxAgeMs: 3_600_000, dedupeWindowMs: 60_000, catchUpTimeoutMs: 3000 },
+    log,
+  );
+  await service.start();
+  const buses: [NatsBus, NatsBus] = [
+    new NatsBus(linkA, { publishTimeoutMs: 3000 }, log),
+    new NatsBus(linkB, { publishTimeoutMs: 3000 }, log),
+  ];
+  // a bus is ready once its live consumer runs
+  await Promise.all(buses.map((bus) => bus.subscribe(1, () => {}).then((s) => s.unsubscribe())));
+  return {
+    buses,
+    history: new NatsHistoryClient(linkA, 3000),
+    async close() {
+      for (const bus of buses) await bus.close();
+      await service.close();
+      for (const link of links) await link.close();
+      store.close();
+      await nats.stop();
+    },
+  };
+});
