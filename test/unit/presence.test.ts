@@ -48,3 +48,50 @@ describe('token bucket', () => {
     expect(Array.from({ length: 6 }, () => bucket.take()).filter(Boolean)).toHaveLength(5);
   });
 });
+
+describe('gateway heartbeats', () => {
+  it('replaces a gateway’s state and reports only the net room-wide changes', () => {
+    const presence = new RoomPresence();
+    presence.add(1, 'local', 'me');
+    presence.add(1, 'shared', 'me');
+    expect(
+      presence.replaceGateway('other', [
+        [
+          1,
+          [
+            ['shared', 1],
+            ['remote', 2],
+          ],
+        ],
+        [2, [['solo', 1]]],
+      ]),
+    ).toEqual([
+      { kind: 'join', serverId: 1, username: 'remote' },
+      { kind: 'join', serverId: 2, username: 'solo' },
+    ]);
+    expect(presence.gatewayState('other')).toEqual([
+      [
+        1,
+        [
+          ['shared', 1],
+          ['remote', 2],
+        ],
+      ],
+      [2, [['solo', 1]]],
+    ]);
+    // the next heartbeat: remote stays, solo is gone, shared left that gateway but not the room
+    expect(presence.replaceGateway('other', [[1, [['remote', 1]]]])).toEqual([
+      { kind: 'leave', serverId: 2, username: 'solo' },
+    ]);
+    expect(presence.users(1)).toEqual(['local', 'remote', 'shared']);
+    expect(presence.gatewayState('me')).toEqual([
+      [
+        1,
+        [
+          ['local', 1],
+          ['shared', 1],
+        ],
+      ],
+    ]);
+  });
+});
