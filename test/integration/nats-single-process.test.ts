@@ -1,11 +1,11 @@
 /** NATS mode in one process (`npm start` with NATS_URL), and what survives the stream's loss. */
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 const running: Array<ChatProcess | TestNatsServer> = [];
@@ -20,15 +20,6 @@ async function start(natsUrl: string, dataDir: string) {
   const chat = await spawnChat({ NATS_URL: natsUrl, DATA_DIR: dataDir, RATE_LIMIT: '0' });
   running.push(chat);
   return chat;
-}
-
-function transcriptIds(dataDir: string, room: number): number[] {
-  const file = path.join(dataDir, 'message_history', `server_${room}_history.jsonl`);
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { id: number }).id);
 }
 
 describe('npm start with NATS_URL', () => {
@@ -48,7 +39,7 @@ describe('npm start with NATS_URL', () => {
     await start(nats.url, dataDir);
     expect(
       await eventually(
-        () => transcriptIds(dataDir, 1),
+        () => readTranscript(dataDir, 1).map((m) => m.id),
         (ids) => ids.length >= 30,
       ),
     ).toEqual(acked);
@@ -75,9 +66,9 @@ describe('npm start with NATS_URL', () => {
     const next = await again.say('new');
     expect(next.id).toBeGreaterThan(before[4]!);
     await eventually(
-      () => transcriptIds(dataDir, 1),
+      () => readTranscript(dataDir, 1).map((m) => m.id),
       (ids) => ids.length > before.length,
     );
-    expect(transcriptIds(dataDir, 1)).toEqual([...before, next.id]);
+    expect(readTranscript(dataDir, 1).map((m) => m.id)).toEqual([...before, next.id]);
   });
 });

@@ -2,22 +2,13 @@
  * NATS mode end to end: a nats-server of the test's own, one history service and two gateways,
  * each a real process with its own DATA_DIR, sharing nothing but NATS_URL.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { allMessages, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
-
-interface Line {
-  id: number;
-  server_id: number;
-  username: string;
-  text: string;
-  ts: string;
-}
 
 let nats: TestNatsServer;
 let history: ChatProcess;
@@ -60,28 +51,6 @@ async function createRoom(gateway: ChatProcess, name: string): Promise<number> {
   });
   expect(status).toBe(201);
   return body.id;
-}
-
-async function allMessages(gateway: ChatProcess, room: number): Promise<Line[]> {
-  const all: Line[] = [];
-  for (;;) {
-    const after = all.length ? all[all.length - 1]!.id : 0;
-    const { body } = await json<Line[]>(
-      `${gateway.url}/api/servers/${room}/messages?after=${after}&limit=1000`,
-    );
-    if (body.length === 0) return all;
-    all.push(...body);
-  }
-}
-
-function transcript(room: number): Line[] {
-  const file = path.join(historyDir, 'message_history', `server_${room}_history.jsonl`);
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Line);
 }
 
 async function readyz(gateway: ChatProcess): Promise<number> {
@@ -130,8 +99,8 @@ describe('two gateways and a history service behave as one chat', () => {
     bob.send({ type: 'typing' });
     expect(await alice.next('typing')).toEqual({ type: 'typing', username: 'bob' });
 
-    const viaA = await allMessages(gatewayA, room);
-    expect(await allMessages(gatewayB, room)).toEqual(viaA);
+    const viaA = await allMessages(gatewayA.url, room);
+    expect(await allMessages(gatewayB.url, room)).toEqual(viaA);
     expect(viaA.map((m) => m.text)).toEqual(['hello across gateways']);
     for (const gateway of [gatewayA, gatewayB]) {
       expect((await json(`${gateway.url}/api/servers/${room}/presence`)).body).toEqual([
@@ -140,7 +109,7 @@ describe('two gateways and a history service behave as one chat', () => {
       ]);
     }
     await eventually(
-      () => transcript(room),
+      () => readTranscript(historyDir, room),
       (lines) => lines.length === 1,
     );
 
@@ -176,13 +145,13 @@ describe('two gateways and a history service behave as one chat', () => {
     const ids = seen[0]!.map((entry) => Number(entry.split(':')[0]));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const stored = await eventually(
-      () => allMessages(gatewayB, room),
+      () => allMessages(gatewayB.url, room),
       (m) => m.length === total,
     );
     expect(stored.map((m) => `${m.id}:${m.text}`)).toEqual(seen[0]);
     expect(
       await eventually(
-        () => transcript(room),
+        () => readTranscript(historyDir, room),
         (lines) => lines.length === total,
       ),
     ).toEqual(stored);
@@ -195,7 +164,7 @@ describe('two gateways and a history service behave as one chat', () => {
     const first = await onA.say('once', 'carol-1');
     expect((await onB.say('twice?', 'carol-1')).id).toBe(first.id);
     const stored = await eventually(
-      () => allMessages(gatewayA, room),
+      () => allMessages(gatewayA.url, room),
       (m) => m.length >= 1,
     );
     expect(stored.map((m) => m.text)).toEqual(['once']);
@@ -231,14 +200,14 @@ describe('failures', () => {
 
     history = await startHistory();
     const stored = await eventually(
-      () => allMessages(gatewayB, room),
+      () => allMessages(gatewayB.url, room),
       (m) => m.length === total + 1,
     );
     expect(stored.map((m) => m.text)).toEqual([
       ...Array.from({ length: total }, (_, i) => `h${i}`),
       'sent while history is down',
     ]);
-    expect(transcript(room)).toEqual(stored);
+    expect(readTranscript(historyDir, room)).toEqual(stored);
     const { history: replay } = await join(gatewayB, room, 'late');
     expect(replay.messages.map((m) => m.id)).toEqual(stored.slice(-50).map((m) => m.id));
     expect(await readyz(gatewayB)).toBe(200);
@@ -304,7 +273,7 @@ describe('failures', () => {
     const received = await bob.until((f) => f.type === 'message' && f.text === 'during', 10_000);
     expect((received as { id: number }).id).toBe(ack);
     const stored = await eventually(
-      () => allMessages(gatewayA, room),
+      () => allMessages(gatewayA.url, room),
       (m) => m.length === 2,
     );
     expect(stored.map((m) => m.text)).toEqual(['before', 'during']);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { allMessages, readTranscript } from '../helpers/history.ts';
 
 const running: ChatProcess[] = [];
 
@@ -16,36 +17,6 @@ async function start(env: Record<string, string>, args: string[] = []) {
 afterEach(async () => {
   for (const chat of running.splice(0)) await chat.stop('SIGKILL');
 });
-
-interface Line {
-  id: number;
-  server_id: number;
-  username: string;
-  text: string;
-  ts: string;
-}
-
-function transcript(dataDir: string, room: number): Line[] {
-  const file = path.join(dataDir, 'message_history', `server_${room}_history.jsonl`);
-  const text = fs.readFileSync(file, 'utf8');
-  expect(text.endsWith('\n')).toBe(true);
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Line);
-}
-
-async function allMessages(url: string, room: number): Promise<Line[]> {
-  const all: Line[] = [];
-  for (;;) {
-    const after = all.length ? all[all.length - 1]!.id : 0;
-    const page = (await (
-      await fetch(`${url}/api/servers/${room}/messages?after=${after}&limit=1000`)
-    ).json()) as Line[];
-    if (page.length === 0) return all;
-    all.push(...page);
-  }
-}
 
 describe('startup', () => {
   it('prints one line with the mode, the URL and the data directory', async () => {
@@ -97,7 +68,7 @@ describe('shutdown', () => {
     const again = await start({ DATA_DIR: dataDir });
     const stored = await allMessages(again.url, 1);
     expect(stored.map((m) => m.id)).toEqual(acked);
-    expect(transcript(dataDir, 1).map((m) => m.id)).toEqual(acked);
+    expect(readTranscript(dataDir, 1).map((m) => m.id)).toEqual(acked);
   });
 
   it('exits 0 within 10 s on SIGTERM even when a client stopped reading', async () => {
@@ -139,7 +110,7 @@ describe('durability', () => {
       expect(byText.get(`kill test ${clientId.slice(1)}`)).toBe(id);
     }
     expect(new Set(stored.map((m) => m.text)).size).toBe(stored.length);
-    expect(transcript(dataDir, 1)).toEqual(stored);
+    expect(readTranscript(dataDir, 1)).toEqual(stored);
 
     // resending everything with the same client_ids creates nothing new and acks the same ids
     const { client: again, history } = await ChatClient.join(
@@ -170,6 +141,6 @@ describe('durability', () => {
     const second = await start({ DATA_DIR: dataDir });
     const stored = await allMessages(second.url, 1);
     expect(stored.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
-    expect(transcript(dataDir, 1)).toEqual(stored);
+    expect(readTranscript(dataDir, 1)).toEqual(stored);
   });
 });

@@ -1,0 +1,29 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Message } from '../../src/domain/message.ts';
+
+/** A room's whole history through REST, paged with `after=`. */
+export async function allMessages(baseUrl: string, room: number): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const after = all.length ? all[all.length - 1]!.id : 0;
+    const response = await fetch(
+      `${baseUrl}/api/servers/${room}/messages?after=${after}&limit=1000`,
+    );
+    const page = (await response.json()) as Message[];
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
+/** A room's JSONL transcript, parsed; [] when it does not exist yet. Every line must be whole. */
+export function readTranscript(dataDir: string, room: number): Message[] {
+  const file = path.join(dataDir, 'message_history', `server_${room}_history.jsonl`);
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.length > 0 && !text.endsWith('\n')) throw new Error(`${file} ends in a torn line`);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Message);
+}
