@@ -71,4 +71,22 @@ describe('npm start with NATS_URL', () => {
     );
     expect(readTranscript(dataDir, 1).map((m) => m.id)).toEqual([...before, next.id]);
   });
+
+  it('lets a gateway start before the history service and become ready when it comes', async () => {
+    const nats = await TestNatsServer.start();
+    running.push(nats);
+    const env = { NATS_URL: nats.url, RATE_LIMIT: '0' };
+    const gateway = await spawnChat({ ...env, DATA_DIR: tempDir() }, ['gateway']);
+    running.push(gateway);
+    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(503);
+    const history = await spawnChat({ ...env, DATA_DIR: tempDir() }, ['history']);
+    running.push(history);
+    await eventually(
+      async () => (await fetch(`${gateway.url}/readyz`)).status,
+      (status) => status === 200,
+    );
+    const { client } = await ChatClient.join(`${gateway.wsUrl}/ws/1?username=early`);
+    const ack = await client.say('hello');
+    expect((await client.next('message')).id).toBe(ack.id);
+  });
 });

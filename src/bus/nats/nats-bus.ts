@@ -114,23 +114,27 @@ export class NatsBus implements MessageBus {
     await this.messages?.close();
   }
 
-  /** Starts the ordered consumer once the stream exists (the history service creates it). */
+  /**
+   * Starts the ordered consumer once the stream exists (the history service creates it),
+   * retrying until it runs: a gateway may start before NATS or the history service.
+   */
   private async startConsumer(): Promise<void> {
-    for (;;) {
-      if (this.closed) return;
+    while (!this.closed) {
       try {
-        if (await streamInfo(this.link.jsm)) break;
+        if (await streamInfo(this.link.jsm)) {
+          const consumer = await this.link.js.consumers.get(STREAM, {
+            filter_subjects: MESSAGE_SUBJECTS,
+            deliver_policy: DeliverPolicy.New,
+          });
+          this.messages = await consumer.consume({ callback: (msg) => this.deliver(msg) });
+          return;
+        }
         this.log.warn('stream CHAT does not exist yet: waiting for the history service');
       } catch (error) {
-        this.log.warn({ err: error }, 'cannot read stream CHAT yet');
+        this.log.warn({ err: error }, 'cannot start the live feed yet; retrying');
       }
       await new Promise((resolve) => setTimeout(resolve, STREAM_WAIT_MS));
     }
-    const consumer = await this.link.js.consumers.get(STREAM, {
-      filter_subjects: MESSAGE_SUBJECTS,
-      deliver_policy: DeliverPolicy.New,
-    });
-    this.messages = await consumer.consume({ callback: (msg) => this.deliver(msg) });
   }
 
   private deliver(msg: JsMsg): void {
