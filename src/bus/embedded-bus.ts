@@ -33,17 +33,14 @@ export class EmbeddedBus implements MessageBus {
     private readonly history: HistoryService,
     private readonly options: EmbeddedBusOptions,
   ) {
-    this.maxBatch = options.maxBatch ?? 500;
+    this.maxBatch = options.maxBatch ?? 100;
   }
 
   publish(draft: MessageDraft): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new UnavailableError('The server is shutting down'));
     return new Promise((resolve, reject) => {
       this.queue.push({ item: { draft, ts: new Date().toISOString() }, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
@@ -76,17 +73,26 @@ export class EmbeddedBus implements MessageBus {
 
   /** Writes what is queued, then refuses new publishes. */
   close(): Promise<void> {
-    this.flush();
+    while (this.queue.length > 0) this.writeBatch(this.queue.splice(0, this.maxBatch));
     this.closed = true;
     return Promise.resolve();
   }
 
+  /**
+   * Writes one batch per turn of the event loop: between batches, sockets are read and written,
+   * so a backlog never stalls the gateway for longer than one batch and its fan-out.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.writeBatch(batch);
-    }
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length > 0) this.writeBatch(batch);
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private writeBatch(batch: Pending[]): void {

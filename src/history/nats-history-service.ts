@@ -112,37 +112,48 @@ export class NatsHistoryService {
   async close(): Promise<void> {
     this.requests?.unsubscribe();
     await this.messages?.close();
-    this.flush();
+    while (this.buffer.length > 0 && this.writeBatch()) {
+      // everything received before the stop is written and acked
+    }
   }
 
   private receive(msg: JsMsg): void {
     this.buffer.push(msg);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush(0);
   }
 
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (delayMs === 0) setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), delayMs);
+  }
+
+  /** One batch per turn of the event loop, so that queries are answered between batches. */
   private flush(): void {
     this.flushScheduled = false;
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.maxBatch);
-      try {
-        this.persist(batch);
-      } catch (error) {
-        // Nothing of the batch was committed or acked; try it again, in order, shortly.
-        this.log.error({ err: error }, 'persisting messages failed; retrying');
-        if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setTimeout(() => this.flush(), RETRY_MS);
-        }
-        return;
-      }
-      this.buffer.splice(0, batch.length);
-      for (const msg of batch) msg.ack();
-      this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
-      this.wakeWaiters();
+    if (!this.writeBatch()) this.scheduleFlush(RETRY_MS);
+    else if (this.buffer.length > 0) this.scheduleFlush(0);
+  }
+
+  /**
+   * Persists and acks the oldest batch. False when writing failed: nothing of the batch was
+   * committed or acked, and it is tried again, in order.
+   */
+  private writeBatch(): boolean {
+    const batch = this.buffer.slice(0, this.maxBatch);
+    if (batch.length === 0) return true;
+    try {
+      this.persist(batch);
+    } catch (error) {
+      this.log.error({ err: error }, 'persisting messages failed; retrying');
+      return false;
     }
+    this.buffer.splice(0, batch.length);
+    for (const msg of batch) msg.ack();
+    this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
+    this.wakeWaiters();
+    return true;
   }
 
   private persist(batch: readonly JsMsg[]): void {
