@@ -58,6 +58,12 @@ describe('rooms', () => {
     expect((await post('/api/servers', { name: 'é'.repeat(64) })).status).toBe(201);
   });
 
+  it('refuses a body larger than MAX_FRAME_BYTES with 413 and a message', async () => {
+    const { status, body } = await post('/api/servers', { name: 'x'.repeat(70 * 1024) });
+    expect(status).toBe(413);
+    expect(body).toMatchObject({ message: expect.any(String) });
+  });
+
   it('lists rooms ordered by id and answers one room or 404', async () => {
     const { body } = await api('/api/servers');
     const ids = (body as Array<{ id: number }>).map((r) => r.id);

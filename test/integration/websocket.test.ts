@@ -361,6 +361,52 @@ describe('refused connections', () => {
 });
 
 describe('limits', () => {
+  it('keeps a frame of exactly 64 KiB (refusing its text as too_long) and closes one byte more with 1009', async () => {
+    const { client } = await join('/ws/1?username=edge');
+    client.send('x'.repeat(64 * 1024));
+    expect(await client.next('error')).toMatchObject({ code: 'too_long' });
+    expect((await client.say('still open')).id).toBeGreaterThan(0);
+  });
+
+  it('passes on at most one typing frame per TYPING_THROTTLE', async () => {
+    const room = await newRoom('typing-throttle');
+    const { client: alice } = await join(`/ws/${room}?username=alice`);
+    const { client: bob } = await join(`/ws/${room}?username=bob`);
+    for (let i = 0; i < 5; i++) alice.send({ type: 'typing' });
+    const marker = await alice.say('marker');
+    await bob.until((f) => f.type === 'message' && f.id === marker.id);
+    expect(bob.frames.filter((f) => f.type === 'typing')).toHaveLength(1);
+  });
+
+  it('forgets a client_id after DEDUPE_WINDOW: a later resend is a new message', async () => {
+    const short = await startTestChat({ DEDUPE_WINDOW: '1s' });
+    try {
+      const { client } = await ChatClient.join(`${short.wsUrl}/ws/1?username=alice`);
+      const first = await client.say('hello', 'window-1');
+      expect((await client.say('hello', 'window-1')).id).toBe(first.id);
+      // the window is a span of time; nothing to await but its end
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await client.say('hello', 'window-1')).id).toBeGreaterThan(first.id);
+      client.close();
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('replays HISTORY_REPLAY messages: 0 sends an empty history with the newest id', async () => {
+    const none = await startTestChat({ HISTORY_REPLAY: '0', RATE_LIMIT: '0' });
+    try {
+      const { client } = await ChatClient.join(`${none.wsUrl}/ws/1?username=alice`);
+      const { id } = await client.say('one');
+      const { client: late, history } = await ChatClient.join(`${none.wsUrl}/ws/1?username=late`);
+      expect(history).toEqual({ type: 'history', messages: [], last_id: id });
+      client.close();
+      late.close();
+    } finally {
+      await none.close();
+    }
+  });
+
   it('rate-limits a connection past RATE_LIMIT messages per second (bucket of twice that)', async () => {
     const limited = await startTestChat({ RATE_LIMIT: '5' });
     try {
