@@ -31,8 +31,7 @@ describeBackend('NATS', async () => {
     new NatsBus(linkA, { publishTimeoutMs: 3000 }, log),
     new NatsBus(linkB, { publishTimeoutMs: 3000 }, log),
   ];
-  // a bus is ready once its live consumer runs
-  await Promise.all(buses.map((bus) => bus.subscribe(1, () => {}).then((s) => s.unsubscribe())));
+  await Promise.all(buses.map((bus) => bus.started()));
   return {
     buses,
     history: new NatsHistoryClient(linkA, 3000),

@@ -30,7 +30,7 @@ export class NatsBus implements MessageBus {
   private readonly eventHandlers = new Set<(event: RoomEvent) => void>();
   private readonly events: NatsSubscription;
   private messages: ConsumerMessages | undefined;
-  private consuming: Promise<void>;
+  private readonly consuming: Promise<void>;
   private closed = false;
 
   constructor(
@@ -79,18 +79,27 @@ export class NatsBus implements MessageBus {
     }
   }
 
-  async subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
-    await this.consuming;
+  subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
+    // Until the live feed runs, a join could not tell what it missed: refuse it (1013, retry).
+    if (!this.messages) {
+      return Promise.reject(new UnavailableError('The live message feed is not running yet'));
+    }
     let handlers = this.rooms.get(serverId);
     if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
     handlers.add(onMessage);
-    return {
+    return Promise.resolve({
       unsubscribe: () => {
         handlers.delete(onMessage);
-        if (handlers.size === 0 && this.rooms.get(serverId) === handlers)
+        if (handlers.size === 0 && this.rooms.get(serverId) === handlers) {
           this.rooms.delete(serverId);
+        }
       },
-    };
+    });
+  }
+
+  /** Resolves once the live feed runs (for tests and tools that start a bus by hand). */
+  async started(): Promise<void> {
+    await this.consuming;
   }
 
   publishEvent(event: RoomEvent): void {
