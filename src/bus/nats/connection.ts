@@ -20,6 +20,7 @@ export async function connectNats(
   name: string,
   log: FastifyBaseLogger,
 ): Promise<NatsLink> {
+  log.info({ servers }, 'connecting to NATS (waits until a server answers)');
   const nc = await connect({
     servers: servers.split(',').map((s) => s.trim()),
     name,
