@@ -10,6 +10,8 @@ export async function allMessages(baseUrl: string, room: number): Promise<Messag
     const response = await fetch(
       `${baseUrl}/api/servers/${room}/messages?after=${after}&limit=1000`,
     );
+    if (!response.ok)
+      throw new Error(`history answered ${response.status}: ${await response.text()}`);
     const page = (await response.json()) as Message[];
     if (page.length === 0) return all;
     all.push(...page);
