@@ -78,6 +78,8 @@ export class NatsHistoryService {
         if (!error) void this.answer(msg);
       },
     });
+    // the server has the subscription once this round trip is done: queries are answered now
+    await nc.flush();
   }
 
   /**
