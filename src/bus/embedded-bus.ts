@@ -1,6 +1,7 @@
 import type { Message, MessageDraft } from '../domain/message.ts';
 import { UnavailableError } from '../errors.ts';
 import type { HistoryService, StoredDraft } from '../history/history-service.ts';
+import { BusListeners } from './listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from './types.ts';
 
 interface Pending {
@@ -25,8 +26,7 @@ export class EmbeddedBus implements MessageBus {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
-  private readonly rooms = new Map<number, Set<(message: Message) => void>>();
-  private readonly eventHandlers = new Set<(event: RoomEvent) => void>();
+  private readonly listeners = new BusListeners();
   private readonly maxBatch: number;
 
   constructor(
@@ -45,26 +45,15 @@ export class EmbeddedBus implements MessageBus {
   }
 
   subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
-    let handlers = this.rooms.get(serverId);
-    if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
-    handlers.add(onMessage);
-    return Promise.resolve({
-      unsubscribe: () => {
-        handlers.delete(onMessage);
-        if (handlers.size === 0 && this.rooms.get(serverId) === handlers) {
-          this.rooms.delete(serverId);
-        }
-      },
-    });
+    return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
   }
 
   publishEvent(event: RoomEvent): void {
-    for (const handler of this.eventHandlers) handler(event);
+    this.listeners.emit(event);
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
-    this.eventHandlers.add(handler);
-    return { unsubscribe: () => this.eventHandlers.delete(handler) };
+    return this.listeners.onEvent(handler);
   }
 
   isReady(): boolean {
@@ -108,11 +97,7 @@ export class EmbeddedBus implements MessageBus {
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    for (const result of results) {
-      if (result.duplicate) continue;
-      const handlers = this.rooms.get(result.message.server_id);
-      if (handlers) for (const handler of handlers) handler(result.message);
-    }
+    for (const result of results) if (!result.duplicate) this.listeners.deliver(result.message);
     results.forEach((result, i) =>
       batch[i]!.resolve({ id: result.id, duplicate: result.duplicate }),
     );

@@ -5,6 +5,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
+import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
 import type { NatsLink } from './connection.ts';
 import { streamInfo } from './stream.ts';
@@ -26,8 +27,7 @@ const STREAM_WAIT_MS = 1000;
  * travel on core NATS.
  */
 export class NatsBus implements MessageBus {
-  private readonly rooms = new Map<number, Set<(message: Message) => void>>();
-  private readonly eventHandlers = new Set<(event: RoomEvent) => void>();
+  private readonly listeners = new BusListeners();
   private readonly events: NatsSubscription;
   private messages: ConsumerMessages | undefined;
   private readonly consuming: Promise<void>;
@@ -47,7 +47,7 @@ export class NatsBus implements MessageBus {
         } catch {
           return;
         }
-        for (const handler of this.eventHandlers) handler(event);
+        this.listeners.emit(event);
       },
     });
     this.consuming = this.startConsumer();
@@ -84,17 +84,7 @@ export class NatsBus implements MessageBus {
     if (!this.messages) {
       return Promise.reject(new UnavailableError('The live message feed is not running yet'));
     }
-    let handlers = this.rooms.get(serverId);
-    if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
-    handlers.add(onMessage);
-    return Promise.resolve({
-      unsubscribe: () => {
-        handlers.delete(onMessage);
-        if (handlers.size === 0 && this.rooms.get(serverId) === handlers) {
-          this.rooms.delete(serverId);
-        }
-      },
-    });
+    return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
   }
 
   /** Resolves once the live feed runs (for tests and tools that start a bus by hand). */
@@ -109,8 +99,7 @@ export class NatsBus implements MessageBus {
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
-    this.eventHandlers.add(handler);
-    return { unsubscribe: () => this.eventHandlers.delete(handler) };
+    return this.listeners.onEvent(handler);
   }
 
   isReady(): boolean {
@@ -148,9 +137,7 @@ export class NatsBus implements MessageBus {
 
   private deliver(msg: JsMsg): void {
     const room = ROOM_OF.exec(msg.subject);
-    if (!room) return;
-    const handlers = this.rooms.get(Number(room[1]));
-    if (!handlers) return;
+    if (!room || !this.listeners.listensTo(Number(room[1]))) return;
     let payload: StreamPayload;
     try {
       payload = msg.json<StreamPayload>();
@@ -158,14 +145,13 @@ export class NatsBus implements MessageBus {
       this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not JSON');
       return;
     }
-    const message: Message = {
+    this.listeners.deliver({
       id: msg.seq,
       server_id: payload.server_id,
       username: payload.username,
       text: payload.text,
       ts: payload.ts,
-    };
-    for (const handler of handlers) handler(message);
+    });
   }
 }
 
