@@ -1,6 +1,5 @@
-export type GatewayPresence = Array<
-  [serverId: number, users: Array<[username: string, connections: number]>]
->;
+/** The users one gateway holds in each room (a heartbeat's content). */
+export type GatewayPresence = Array<[serverId: number, usernames: string[]]>;
 
 export interface PresenceChange {
   kind: 'join' | 'leave';
@@ -9,8 +8,11 @@ export interface PresenceChange {
 }
 
 /**
- * Who is in which room, across gateways. Each gateway reports its own users; a user is present
- * in a room while at least one gateway holds a connection of theirs there.
+ * Who is in which room, across gateways. A user is present in a room while at least one gateway
+ * holds a connection of theirs there. This gateway counts its own connections; another gateway
+ * is known only by which users it holds (one count each), from its join/leave events, which it
+ * sends when its own first connection of a user opens or its last one closes, and from its
+ * heartbeats.
  */
 export class RoomPresence {
   // serverId -> username -> gatewayId -> open connections on that gateway
@@ -60,19 +62,18 @@ export class RoomPresence {
   }
 
   /**
-   * Replaces everything a gateway reported with its full state (a heartbeat). Returns the
-   * room-wide changes this makes.
+   * Replaces everything known of a gateway with its heartbeat. Returns the room-wide changes
+   * this makes.
    */
   replaceGateway(gatewayId: string, state: GatewayPresence): PresenceChange[] {
     const changes: PresenceChange[] = this.removeGateway(gatewayId).map((left) => ({
       ...left,
       kind: 'leave',
     }));
-    for (const [serverId, users] of state) {
-      for (const [username, count] of users) {
-        for (let i = 0; i < count; i++) {
-          if (this.add(serverId, username, gatewayId))
-            changes.push({ kind: 'join', serverId, username });
+    for (const [serverId, usernames] of state) {
+      for (const username of usernames) {
+        if (this.add(serverId, username, gatewayId)) {
+          changes.push({ kind: 'join', serverId, username });
         }
       }
     }
@@ -86,18 +87,20 @@ export class RoomPresence {
     return [...net.values()];
   }
 
-  /** What one gateway holds: serverId -> username -> open connections. */
+  /** The users a gateway holds, room by room. */
   gatewayState(gatewayId: string): GatewayPresence {
     const state: GatewayPresence = [];
     for (const [serverId, users] of this.rooms) {
-      const here: Array<[string, number]> = [];
-      for (const [username, gateways] of users) {
-        const count = gateways.get(gatewayId);
-        if (count !== undefined) here.push([username, count]);
-      }
+      const here: string[] = [];
+      for (const [username, gateways] of users) if (gateways.has(gatewayId)) here.push(username);
       if (here.length > 0) state.push([serverId, here]);
     }
     return state;
+  }
+
+  /** A gateway's open connections of a user in a room. */
+  connections(serverId: number, username: string, gatewayId: string): number {
+    return this.rooms.get(serverId)?.get(username)?.get(gatewayId) ?? 0;
   }
 
   has(serverId: number, username: string): boolean {

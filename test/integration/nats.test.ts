@@ -157,6 +157,28 @@ describe('two gateways and a history service behave as one chat', () => {
     ).toEqual(stored);
   });
 
+  it('keeps a user with tabs on both gateways present until the last tab closes', async () => {
+    const room = await createRoom(gatewayA, 'two-tabs');
+    const { client: watcher } = await join(gatewayA, room, 'watcher');
+    const { client: tabOnB } = await join(gatewayB, room, 'dana');
+    expect(await watcher.next('join')).toEqual({ type: 'join', username: 'dana' });
+    const { client: tabOnA } = await join(gatewayA, room, 'dana');
+    tabOnB.close();
+    await tabOnB.closed;
+    // a message sent after the close arrives after any leave the close could have caused
+    const marker = await tabOnA.say('still here');
+    await watcher.until((f) => f.type === 'message' && f.id === marker.id);
+    expect(watcher.frames.filter((f) => f.type === 'leave' || f.type === 'join')).toHaveLength(1);
+    for (const gateway of [gatewayA, gatewayB]) {
+      expect((await json(`${gateway.url}/api/servers/${room}/presence`)).body).toEqual([
+        'dana',
+        'watcher',
+      ]);
+    }
+    tabOnA.close();
+    expect(await watcher.next('leave')).toEqual({ type: 'leave', username: 'dana' });
+  });
+
   it('keeps idempotent client_id resends across gateways', async () => {
     const room = await createRoom(gatewayA, 'dedupe');
     const { client: onA } = await join(gatewayA, room, 'carol');

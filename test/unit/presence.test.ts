@@ -50,48 +50,31 @@ describe('token bucket', () => {
 });
 
 describe('gateway heartbeats', () => {
-  it('replaces a gateway’s state and reports only the net room-wide changes', () => {
+  it('replaces a gateway’s users and reports only the net room-wide changes', () => {
     const presence = new RoomPresence();
+    presence.add(1, 'local', 'me');
     presence.add(1, 'local', 'me');
     presence.add(1, 'shared', 'me');
     expect(
       presence.replaceGateway('other', [
-        [
-          1,
-          [
-            ['shared', 1],
-            ['remote', 2],
-          ],
-        ],
-        [2, [['solo', 1]]],
+        [1, ['shared', 'remote']],
+        [2, ['solo']],
       ]),
     ).toEqual([
       { kind: 'join', serverId: 1, username: 'remote' },
       { kind: 'join', serverId: 2, username: 'solo' },
     ]);
     expect(presence.gatewayState('other')).toEqual([
-      [
-        1,
-        [
-          ['shared', 1],
-          ['remote', 2],
-        ],
-      ],
-      [2, [['solo', 1]]],
+      [1, ['shared', 'remote']],
+      [2, ['solo']],
     ]);
     // the next heartbeat: remote stays, solo is gone, shared left that gateway but not the room
-    expect(presence.replaceGateway('other', [[1, [['remote', 1]]]])).toEqual([
+    expect(presence.replaceGateway('other', [[1, ['remote']]])).toEqual([
       { kind: 'leave', serverId: 2, username: 'solo' },
     ]);
     expect(presence.users(1)).toEqual(['local', 'remote', 'shared']);
-    expect(presence.gatewayState('me')).toEqual([
-      [
-        1,
-        [
-          ['local', 1],
-          ['shared', 1],
-        ],
-      ],
-    ]);
+    expect(presence.gatewayState('me')).toEqual([[1, ['local', 'shared']]]);
+    expect(presence.connections(1, 'local', 'me')).toBe(2);
+    expect(presence.connections(1, 'local', 'other')).toBe(0);
   });
 });

@@ -66,11 +66,13 @@ export class RoomHub {
     const channel = this.channel(session.serverId);
     channel.sessions.add(session);
     this.metrics.connections.inc();
-    const joined = this.presence.add(session.serverId, session.username, this.options.gatewayId);
-    if (joined) {
-      this.bus.publishEvent({ kind: 'join', ...this.origin(session) });
-      this.announce(channel, 'join', session.username, session);
-    }
+    const { serverId, username } = session;
+    const gatewayId = this.options.gatewayId;
+    const firstHere = this.presence.connections(serverId, username, gatewayId) === 0;
+    const joined = this.presence.add(serverId, username, gatewayId);
+    // the others learn of this gateway's users, whether or not the room already had them
+    if (firstHere) this.bus.publishEvent({ kind: 'join', ...this.origin(session) });
+    if (joined) this.announce(channel, 'join', username, session);
     await channel.subscription;
   }
 
@@ -78,11 +80,13 @@ export class RoomHub {
     const channel = this.channels.get(session.serverId);
     if (!channel?.sessions.delete(session)) return;
     this.metrics.connections.dec();
-    const left = this.presence.remove(session.serverId, session.username, this.options.gatewayId);
-    if (left) {
+    const { serverId, username } = session;
+    const gatewayId = this.options.gatewayId;
+    const left = this.presence.remove(serverId, username, gatewayId);
+    if (this.presence.connections(serverId, username, gatewayId) === 0) {
       this.bus.publishEvent({ kind: 'leave', ...this.origin(session) });
-      this.announce(channel, 'leave', session.username, session);
     }
+    if (left) this.announce(channel, 'leave', username, session);
     if (channel.sessions.size === 0) this.dropChannel(channel);
   }
 
@@ -157,6 +161,8 @@ export class RoomHub {
         this.forgetGateway(event.gatewayId);
         break;
       case 'join':
+        // another gateway is known by which users it holds: one count each
+        if (this.presence.connections(event.serverId, event.username, event.gatewayId) > 0) break;
         if (this.presence.add(event.serverId, event.username, event.gatewayId)) {
           this.announceRoom(event.serverId, 'join', event.username);
         }
