@@ -157,6 +157,42 @@ describe('two gateways and a history service behave as one chat', () => {
     ).toEqual(stored);
   });
 
+  it('loses and repeats nothing for clients joining the other gateway while messages flow', async () => {
+    const room = await createRoom(gatewayA, 'join-while-sending');
+    const { client: writer } = await join(gatewayA, room, 'writer');
+    const total = 300;
+    const joiners: Array<Promise<{ client: ChatClient; seen: number[] }>> = [];
+    for (let i = 0; i < total; i++) {
+      writer.send({ type: 'message', text: `flow ${i}`, client_id: `f${i}` });
+      if (i % 60 === 30) {
+        joiners.push(
+          join(gatewayB, room, `j${i}`).then(({ client, history }) => ({
+            client,
+            seen: history.messages.map((m) => m.id),
+          })),
+        );
+      }
+    }
+    const last = await writer.until(
+      (f) => f.type === 'ack' && f.client_id === `f${total - 1}`,
+      20_000,
+    );
+    const lastId = (last as { id: number }).id;
+    const all = (
+      await eventually(
+        () => allMessages(gatewayB.url, room),
+        (m) => m.length === total,
+      )
+    ).map((m) => m.id);
+    for (const joined of await Promise.all(joiners)) {
+      const seen = [...joined.seen];
+      while (seen[seen.length - 1] !== lastId)
+        seen.push((await joined.client.next('message', 10_000)).id);
+      const from = all.indexOf(seen[0] ?? all[0]!);
+      expect(seen).toEqual(all.slice(from));
+    }
+  });
+
   it('keeps a user with tabs on both gateways present until the last tab closes', async () => {
     const room = await createRoom(gatewayA, 'two-tabs');
     const { client: watcher } = await join(gatewayA, room, 'watcher');
