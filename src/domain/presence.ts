@@ -103,10 +103,6 @@ export class RoomPresence {
     return this.rooms.get(serverId)?.get(username)?.get(gatewayId) ?? 0;
   }
 
-  has(serverId: number, username: string): boolean {
-    return this.rooms.get(serverId)?.has(username) ?? false;
-  }
-
   /** Distinct users in the room. */
   size(serverId: number): number {
     return this.rooms.get(serverId)?.size ?? 0;

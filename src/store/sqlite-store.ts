@@ -63,7 +63,6 @@ export class SqliteStore {
       byClientId: db.prepare<[number, string, string, string], { id: number }>(
         'SELECT id FROM messages WHERE server_id = ? AND username = ? AND client_id = ? AND ts >= ? ORDER BY id LIMIT 1',
       ),
-      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages'),
       ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
     };
   }
@@ -144,10 +143,6 @@ export class SqliteStore {
 
   maxMessageId(): number {
     return this.stmt.maxId.get()?.id ?? 0;
-  }
-
-  messageCount(): number {
-    return this.stmt.count.get()?.n ?? 0;
   }
 
   /** True when the database answers a query. */
