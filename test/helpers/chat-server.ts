@@ -55,12 +55,16 @@ export interface ChatProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `src/main.ts` as its own process, as `npm start` does, and waits for its startup line. */
+/**
+ * Runs `src/main.ts` as its own process (through tsx; `entry` may name another script, such as
+ * the build's `dist/main.js`) and waits for its startup line.
+ */
 export async function spawnChat(
   env: Record<string, string>,
   args: string[] = [],
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<ChatProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
