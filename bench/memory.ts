@@ -23,17 +23,7 @@ import WebSocket from 'ws';
 import { ROOT, spawnChat, tempDir } from '../test/helpers/chat-server.ts';
 import type { ChatProcess } from '../test/helpers/chat-server.ts';
 import { TestNatsServer } from '../test/helpers/nats-server.ts';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`bench: ${name} must be a positive whole number, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
+import { envInt, processCpuSeconds, processMemory } from './proc.ts';
 
 const CLIENTS = envInt('MEM_CLIENTS', 500);
 const SENDERS = Math.min(CLIENTS, envInt('MEM_SENDERS', 10));
@@ -61,33 +51,8 @@ const SERVERS = {
 } as const;
 type ServerName = keyof typeof SERVERS;
 
-/** Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in; 100 on every common kernel. */
-const CLOCK_TICKS = 100;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const mib = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} MiB` : 'n/a');
-
-/** VmRSS and VmHWM (the peak) of a process, in MiB. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
-  } catch {
-    return { rss: NaN, peak: NaN };
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far; NaN if unreadable. */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after the ")" that ends the command name: utime is field 14, stime 15
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Heap and external memory from the chat's /metrics (prom-client's default metrics), MiB. */
 async function heapOf(url: string): Promise<string> {
@@ -169,7 +134,7 @@ async function measure(name: ServerName): Promise<Measured> {
     chat = await startServer(name, dataDir, others);
     const pid = chat.child.pid!;
     await sleep(IDLE_MS);
-    const idle = memoryOf(pid).rss;
+    const idle = processMemory(pid).rss;
 
     const acked = new Set<number>();
     for (let start = 0; start < CLIENTS; start += 50) {
@@ -179,10 +144,10 @@ async function measure(name: ServerName): Promise<Measured> {
       clients.push(...(await Promise.all(batch)));
     }
     await sleep(1000); // the joins' presence batches go out
-    const joined = memoryOf(pid).rss;
+    const joined = processMemory(pid).rss;
 
     const senders = clients.slice(0, SENDERS);
-    const cpuBefore = cpuSecondsOf(pid);
+    const cpuBefore = processCpuSeconds(pid);
     const planned = RATE * SECONDS;
     const started = performance.now();
     let sent = 0;
@@ -200,13 +165,13 @@ async function measure(name: ServerName): Promise<Measured> {
     const drainUntil = performance.now() + DRAIN_MS;
     const done = () => acked.size === sent && clients.every((c) => c.received >= acked.size);
     while (!done() && performance.now() < drainUntil) await sleep(50);
-    const cpu = cpuSecondsOf(pid) - cpuBefore;
+    const cpu = processCpuSeconds(pid) - cpuBefore;
     const deliveries = clients.reduce((sum, c) => sum + c.received, 0);
     return {
       server: name,
       idle,
       joined,
-      peak: memoryOf(pid).peak,
+      peak: processMemory(pid).peak,
       cpu,
       delivered: `${deliveries.toLocaleString('en-US')} / ${(sent * clients.length).toLocaleString('en-US')} (acked ${acked.size})`,
       heap,
