@@ -171,3 +171,33 @@ describe('WebSocket frames keep their JSON types', () => {
     expect(history.type).toBe('history');
   });
 });
+
+describe('text is well-formed Unicode (contract: "a lone surrogate is bad_request")', () => {
+  const lone = ['a\\ud800b', '\\udc00', 'end\\ud83d', '\\ude00start', '\\udc00\\ud800'];
+
+  it('refuses a message with a lone surrogate with bad_request, storing nothing', async () => {
+    const { client } = await join('/ws/1?username=surrogates');
+    for (const [i, text] of lone.entries()) {
+      client.send(`{"type":"message","text":"${text}","client_id":"lone-${i}"}`);
+      expect(await client.next('error'), text).toMatchObject({
+        code: 'bad_request',
+        client_id: `lone-${i}`,
+      });
+    }
+    // a pair is one code point, and fine
+    client.send('{"type":"message","text":"\\ud83d\\ude00","client_id":"pair"}');
+    const ack = await client.next('ack');
+    const stored = (await api(`/api/servers/1/messages?after=${ack.id - 1}`)).body;
+    expect(stored).toEqual([expect.objectContaining({ id: ack.id, text: '😀' })]);
+    expect(client.frames.filter((f) => f.type === 'message')).toHaveLength(1);
+  });
+
+  it('refuses a room name with a lone surrogate with 400 invalid_room_name', async () => {
+    for (const name of lone) {
+      const refused = await postRoom(`{"name":"room ${name}"}`);
+      expect(refused.status, name).toBe(400);
+      expect(refused.body, name).toMatchObject({ code: 'invalid_room_name' });
+    }
+    expect((await postRoom('{"name":"room \\ud83d\\ude00"}')).status).toBe(201);
+  });
+});

@@ -208,6 +208,10 @@ export class ChatSession {
       return;
     }
     const problem = checkMessageText(text, this.deps.config.maxMessageChars);
+    if (problem === 'malformed') {
+      this.sendError('bad_request', 'the text holds a lone surrogate (not Unicode)', clientId);
+      return;
+    }
     if (problem === 'empty') {
       this.sendError('empty', ERRORS.empty.message, clientId);
       return;
