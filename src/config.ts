@@ -10,6 +10,8 @@ export interface Config {
   readonly rateLimit: number;
   readonly dedupeWindowMs: number;
   readonly allowedOrigins: readonly string[];
+  /** WebSockets one client address may hold open on this gateway; 0: no limit. */
+  readonly connectionsPerAddress: number;
   readonly maxFrameBytes: number;
   readonly maxMessageChars: number;
   readonly sendBufferLimit: number;
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
     dedupeWindowMs,
     allowedOrigins: Object.freeze(origins(env)),
+    connectionsPerAddress: integer(env, 'CONNECTIONS_PER_ADDRESS', 1000, 0, 1_000_000),
     maxFrameBytes: size(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024),
     maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
     sendBufferLimit: size(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),

@@ -3,6 +3,7 @@ import { normalizeUsername } from '../../domain/message.ts';
 import { CLOSE, ChatError } from '../../errors.ts';
 import type { Config } from '../../config.ts';
 import { plainInteger } from '../validation.ts';
+import { AddressLimit } from './address-limit.ts';
 import { ChatSession } from './chat-session.ts';
 import type { SessionDeps } from './chat-session.ts';
 
@@ -33,15 +34,29 @@ interface WsQuery {
 
 /** `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. */
 export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps): void {
+  const addresses = new AddressLimit(deps.config.connectionsPerAddress);
+  const tooManyConnections =
+    `At most ${addresses.max} WebSockets may be open from one client address ` +
+    '(CONNECTIONS_PER_ADDRESS); close one first';
   app.get<{ Params: { serverId: string }; Querystring: WsQuery }>(
     '/ws/:serverId',
     {
       websocket: true,
       schema: { hide: true },
       preValidation: (request, _reply, done) => {
-        done(
-          isOriginAllowed(request, deps.config) ? undefined : new ChatError('origin_not_allowed'),
-        );
+        if (!isOriginAllowed(request, deps.config)) {
+          done(new ChatError('origin_not_allowed'));
+          return;
+        }
+        if (request.ws) {
+          const release = addresses.take(request.ip);
+          if (!release) {
+            done(new ChatError('rate_limited', tooManyConnections));
+            return;
+          }
+          request.raw.socket.once('close', release);
+        }
+        done();
       },
     },
     (socket, request) => {
