@@ -12,7 +12,8 @@ export type FrameErrorCode = 'bad_request' | 'empty' | 'too_long' | 'rate_limite
 
 export type ServerFrame =
   | { type: 'history'; messages: Message[]; last_id: number; more?: true; reset?: true }
-  | { type: 'presence'; users: string[] }
+  /** The first PRESENCE_PAGE_LIMIT names, sorted; `more` when `total` is larger. */
+  | { type: 'presence'; users: string[]; total: number; more?: true }
   | ({ type: 'message' } & Message)
   | { type: 'ack'; client_id: string | null; id: number }
   | { type: 'join' | 'leave'; username: string }

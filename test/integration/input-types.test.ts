@@ -114,6 +114,23 @@ describe('REST ids and counts are plain decimal integers', () => {
       expect((await api(`/api/servers/1/messages?${query}`)).status, query).toBe(200);
     }
   });
+
+  it('refuses a presence limit unless a plain decimal integer from 1 to 1000', async () => {
+    for (const value of [...NOT_PLAIN_INTEGERS, '0', '1001']) {
+      expectBadRequest(await api(`/api/servers/1/presence?limit=${value}`), `limit=${value}`);
+    }
+    expect((await api('/api/servers/1/presence?limit=1000')).status).toBe(200);
+  });
+
+  it('keeps a presence after=NAME a string even when the name looks like a number', async () => {
+    const room = ((await postRoom('{"name":"numeric names"}')).body as { id: number }).id;
+    const names = ['0', '007', '123', '1e3', 'amy'];
+    for (const name of names) await join(`/ws/${room}?username=${name}`);
+    const presence = `/api/servers/${room}/presence`;
+    expect((await api(`${presence}?after=123`)).body).toEqual(['1e3', 'amy']);
+    expect((await api(`${presence}?after=0&limit=2`)).body).toEqual(['007', '123']);
+    expect((await api(`${presence}?after=`)).body).toEqual(names);
+  });
 });
 
 describe('WebSocket frames keep their JSON types', () => {

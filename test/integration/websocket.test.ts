@@ -47,7 +47,7 @@ describe('joining a room', () => {
     const client = connect(`/ws/${room}?username=alice`);
     const history = await client.next('history');
     expect(history).toEqual({ type: 'history', messages: [], last_id: 0 });
-    expect(client.frames[1]).toEqual({ type: 'presence', users: ['alice'] });
+    expect(client.frames[1]).toEqual({ type: 'presence', users: ['alice'], total: 1 });
   });
 
   it('replays the last 50 of 60 messages, oldest first, with last_id the newest id', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { HistoryClient, MessageBus } from '../../src/bus/types.ts';
 import { loadConfig } from '../../src/config.ts';
+import { RoomPresence } from '../../src/domain/presence.ts';
 import { createMetrics } from '../../src/gateway/metrics.ts';
 import { ChatSession } from '../../src/gateway/ws/chat-session.ts';
 import type { RoomHub } from '../../src/gateway/ws/room-hub.ts';
@@ -33,7 +34,9 @@ class BufferedSocket extends EventEmitter {
 async function openSession(limit: number) {
   const socket = new BufferedSocket();
   const config = loadConfig({ SEND_BUFFER_LIMIT: String(limit) });
-  const hub = { enter: () => Promise.resolve(), exit: () => {}, presence: { users: () => ['me'] } };
+  const presence = new RoomPresence();
+  presence.add(1, 'me', 'g');
+  const hub = { enter: () => Promise.resolve(), exit: () => {}, presence };
   const history = {
     replay: () => Promise.resolve({ messages: [], lastId: 0, more: false, reset: false }),
   };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HistoryClient } from '../../bus/types.ts';
 import type { Room } from '../../domain/message.ts';
 import { isValidRoomName } from '../../domain/message.ts';
+import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
 import { errorRef, roomIdParams } from './schemas.ts';
@@ -103,19 +104,36 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: number }; Querystring: { after?: string; limit: number } }>(
     '/api/servers/:id/presence',
     {
       schema: {
-        summary: 'Usernames connected to the room on any gateway, sorted',
+        summary: 'Usernames connected to the room on any gateway, sorted by code point',
+        description:
+          'The first `limit` usernames that sort after `after` (from the first without it). ' +
+          'Page on with `after=` the last name until a page holds fewer than `limit`.',
         tags: ['rooms'],
         params: roomIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string' },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: PRESENCE_PAGE_LIMIT,
+              default: PRESENCE_PAGE_LIMIT,
+            },
+          },
+        },
         response: { 200: { type: 'array', items: { type: 'string' } }, ...errors },
       },
     },
     async (request) => {
       await existingRoom(history, request.params.id);
-      return presence.users(request.params.id);
+      const { after, limit } = request.query;
+      return presence.page(request.params.id, after, limit);
     },
   );
 }

@@ -3,6 +3,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import { checkMessageText } from '../../domain/message.ts';
+import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
+import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
 import { CLOSE, ChatError, ERRORS } from '../../errors.ts';
 import type { CloseCode } from '../../errors.ts';
@@ -89,7 +91,7 @@ export class ChatSession {
         }),
       );
       this.watermark = replay.lastId;
-      this.send(serialize({ type: 'presence', users: hub.presence.users(this.serverId) }));
+      this.send(presenceFrame(hub.presence, this.serverId));
       this.state = 'open';
       for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
       for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
@@ -253,6 +255,18 @@ export class ChatSession {
     this.state = 'closed';
     this.deps.hub.exit(this);
   }
+}
+
+/** Who is in the room: the first PRESENCE_PAGE_LIMIT names, the total, and whether there are more. */
+function presenceFrame(presence: RoomPresence, serverId: number): string {
+  const users = presence.page(serverId, undefined, PRESENCE_PAGE_LIMIT);
+  const total = presence.size(serverId);
+  return serialize({
+    type: 'presence',
+    users,
+    total,
+    ...(total > users.length ? { more: true as const } : {}),
+  });
 }
 
 /** ws hands text frames over as a Buffer, fragmented ones as Buffer[]. */

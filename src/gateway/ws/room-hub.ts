@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Message } from '../../domain/message.ts';
 import { RoomPresence } from '../../domain/presence.ts';
+import { compareCodePoints } from '../../domain/sorted-names.ts';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
 import { messageFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -246,8 +247,8 @@ export class RoomHub {
     if (!diff || (diff.joins.size === 0 && diff.leaves.size === 0)) return;
     const frame = serialize({
       type: 'presence_diff',
-      joins: [...diff.joins].sort(),
-      leaves: [...diff.leaves].sort(),
+      joins: [...diff.joins].sort(compareCodePoints),
+      leaves: [...diff.leaves].sort(compareCodePoints),
     });
     for (const session of channel.sessions) session.deliverPresence(frame);
   }
