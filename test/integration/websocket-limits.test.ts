@@ -88,3 +88,36 @@ describe('CONNECTIONS_PER_ADDRESS', () => {
     );
   });
 });
+
+describe('the send-buffer limit and a join’s replay', () => {
+  it('does not count a replay bigger than SEND_BUFFER_LIMIT: a client that reads normally stays', async () => {
+    const server = await start({ SEND_BUFFER_LIMIT: '64KiB', RATE_LIMIT: '0' });
+    const { client: writer } = await join(server, '/ws/1?username=writer');
+    // 600 messages of 4000 U+0001, each 24 KB of JSON once escaped: a since=0 replay of 14 MB,
+    // more than loopback's kernel buffers take at once, so most of it waits in the send buffer
+    // (with history frames capped in bytes the kernel may take a whole replay; the rule itself is
+    // tested in test/unit/chat-session.test.ts either way)
+    const text = '\u0001'.repeat(4000);
+    for (let i = 0; i < 600; i++) writer.send({ type: 'message', text, client_id: `old-${i}` });
+    await writer.until((f) => f.type === 'ack' && f.client_id === 'old-599', 60_000);
+
+    for (let round = 0; round < 2; round++) {
+      const reader = connect(server, `/ws/1?username=reader-${round}&since=0`);
+      await new Promise((resolve) => reader.socket.once('open', resolve));
+      // live messages are sent while the reader's replay is still on its way
+      for (let i = 0; i < 10; i++) {
+        writer.send({ type: 'message', text: `live ${round}.${i}`, client_id: `l-${round}-${i}` });
+      }
+      const history = await reader.next('history', 30_000);
+      expect(history.messages.length).toBeGreaterThan(0);
+      expect((await reader.next('presence')).total).toBeGreaterThanOrEqual(2);
+      const live: string[] = [];
+      while (live.at(-1) !== `live ${round}.9`) live.push((await reader.next('message')).text);
+      expect(live).toEqual(Array.from({ length: 10 }, (_, i) => `live ${round}.${i}`));
+      expect(reader.socket.readyState).toBe(reader.socket.OPEN);
+      reader.close();
+    }
+    const slowClosed = await server.chat.gateway!.metrics.slowClosed.get();
+    expect(slowClosed.values[0]?.value ?? 0).toBe(0);
+  }, 120_000);
+});

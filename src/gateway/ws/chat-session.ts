@@ -50,6 +50,9 @@ export class ChatSession {
   private readonly inboxDuringJoin: RawData[] = [];
   private readonly rate: TokenBucket | undefined;
   private lastTypingAt = -Infinity;
+  /** Join frames ws has not yet reported written, and the bytes sent after them meanwhile. */
+  private joinFramesUnwritten = 0;
+  private bytesAfterJoin = 0;
   alive = true;
 
   constructor(
@@ -81,7 +84,7 @@ export class ChatSession {
         sinceLimit: SINCE_LIMIT,
       });
       if (this.isClosed()) return;
-      this.send(
+      this.sendJoinFrame(
         serialize({
           type: 'history',
           messages: replay.messages,
@@ -91,7 +94,7 @@ export class ChatSession {
         }),
       );
       this.watermark = replay.lastId;
-      this.send(presenceFrame(hub.presence, this.serverId));
+      this.sendJoinFrame(presenceFrame(hub.presence, this.serverId));
       this.state = 'open';
       for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
       for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
@@ -128,7 +131,7 @@ export class ChatSession {
   /** Frames that may be dropped for a client that falls behind (typing). */
   deliverEphemeral(frame: string): void {
     if (this.state !== 'open') return;
-    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit / 2) return;
+    if (this.queuedBytes() > this.deps.config.sendBufferLimit / 2) return;
     this.send(frame);
   }
 
@@ -155,13 +158,33 @@ export class ChatSession {
   /** Sends one frame; past the send buffer limit the client is too slow and is closed. */
   private send(frame: string): boolean {
     if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit) {
+    if (this.queuedBytes() > this.deps.config.sendBufferLimit) {
       this.deps.metrics.slowClosed.inc();
       this.close(CLOSE.tooSlow, 'too slow: send buffer full');
       return false;
     }
     this.socket.send(frame);
+    if (this.joinFramesUnwritten > 0) this.bytesAfterJoin += Buffer.byteLength(frame);
     return true;
+  }
+
+  /**
+   * Sends a frame of the join (history, presence) outside the send-buffer limit: a big replay is
+   * what the client asked for, not a sign that it is slow.
+   */
+  private sendJoinFrame(frame: string): void {
+    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return;
+    this.joinFramesUnwritten++;
+    // ws calls back once the frame is handed to the kernel (or the socket failed)
+    this.socket.send(frame, () => this.joinFramesUnwritten--);
+  }
+
+  /**
+   * The bytes waiting for the client that count against SEND_BUFFER_LIMIT. While join frames are
+   * unwritten, everything sent after them waits behind them: those bytes are what counts.
+   */
+  private queuedBytes(): number {
+    return this.joinFramesUnwritten > 0 ? this.bytesAfterJoin : this.socket.bufferedAmount;
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
