@@ -24,6 +24,8 @@ export interface Config {
   readonly streamMaxAgeMs: number;
   readonly natsRequestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** How long a connection the server closes may take to read up to its close frame. */
+  readonly closeGraceMs: number;
   readonly logLevel: string;
 }
 
@@ -143,6 +145,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (streamMaxAgeMs < dedupeWindowMs) {
     throw new ConfigError('STREAM_MAX_AGE', 'must be at least DEDUPE_WINDOW');
   }
+  const shutdownTimeoutMs = duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100);
+  const closeGraceMs = duration(env, 'CLOSE_GRACE', 3000, 100);
+  if (closeGraceMs >= shutdownTimeoutMs) {
+    throw new ConfigError('CLOSE_GRACE', 'must be shorter than SHUTDOWN_TIMEOUT');
+  }
   return Object.freeze({
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -164,7 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
     presenceTtlMs,
     streamMaxAgeMs,
     natsRequestTimeoutMs: duration(env, 'NATS_REQUEST_TIMEOUT', 5000, 100),
-    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100),
+    shutdownTimeoutMs,
+    closeGraceMs,
     logLevel,
   });
 }

@@ -1,8 +1,10 @@
 /**
- * Limits of the WebSocket endpoint at their edge: CONNECTIONS_PER_ADDRESS, and the send-buffer
- * limit that must not count a join's replay.
+ * Limits of the WebSocket endpoint at their edge: CONNECTIONS_PER_ADDRESS, the send-buffer limit
+ * (4408, which must not count a join's replay), and CLOSE_GRACE.
  */
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -119,5 +121,78 @@ describe('the send-buffer limit and a join’s replay', () => {
     }
     const slowClosed = await server.chat.gateway!.metrics.slowClosed.get();
     expect(slowClosed.values[0]?.value ?? 0).toBe(0);
+  }, 120_000);
+});
+
+interface Stalled {
+  /** The slow client's TCP socket: `resume()` makes it read again. */
+  tcp: { pause(): void; resume(): void; localPort: number };
+  slow: ChatClient;
+  writer: ChatClient;
+}
+
+/**
+ * A client whose TCP socket stops reading, and a writer that fills the room until the server has
+ * given up on that client (observed in `chatroom_slow_clients_closed_total`). Kernel buffers
+ * fill first, then the server's send buffer passes SEND_BUFFER_LIMIT.
+ */
+async function stallUntilClosedForSlowness(server: TestChat): Promise<Stalled> {
+  const { client: slow } = await join(server, '/ws/1?username=slow');
+  const { client: writer } = await join(server, '/ws/1?username=writer');
+  const slowClosed = async () =>
+    (await server.chat.gateway!.metrics.slowClosed.get()).values[0]?.value ?? 0;
+  const tcp = (slow.socket as unknown as { _socket: Stalled['tcp'] })._socket;
+  tcp.pause();
+  const text = 'y'.repeat(4000);
+  // 3,000 messages of 4 KB at most: far more than loopback's kernel buffers hold
+  for (let batch = 0; batch < 300 && (await slowClosed()) === 0; batch++) {
+    for (let i = 0; i < 10; i++) {
+      writer.send({ type: 'message', text, client_id: `fill-${batch}-${i}` });
+    }
+    await writer.until((f) => f.type === 'ack' && f.client_id === `fill-${batch}-9`, 30_000);
+  }
+  expect(await slowClosed()).toBe(1);
+  return { tcp, slow, writer };
+}
+
+describe('a client too slow to keep up (contract: close 4408)', () => {
+  it('closes with 4408 a client that stops reading once its send buffer passes the limit', async () => {
+    // The close frame waits behind everything the client has not read (megabytes in kernel
+    // buffers): the client gets it if it reads again within CLOSE_GRACE, here generous.
+    const server = await start({
+      RATE_LIMIT: '0',
+      SEND_BUFFER_LIMIT: '64KiB',
+      CLOSE_GRACE: '60s',
+      SHUTDOWN_TIMEOUT: '70s',
+      // however long the filling takes, the paused client is not dropped for a missed pong
+      PING_INTERVAL: '10m',
+    });
+    const { tcp, slow, writer } = await stallUntilClosedForSlowness(server);
+    tcp.resume();
+    expect((await slow.waitClosed(60_000)).code).toBe(4408);
+    // every frame before the close arrived whole, in order; the writer is unaffected
+    const ids = slow.frames.flatMap((f) => (f.type === 'message' ? [f.id] : []));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect((await writer.say('still fine')).id).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('cuts the connection of a client that does not read again within CLOSE_GRACE: it sees 1006', async () => {
+    const server = await start({
+      RATE_LIMIT: '0',
+      SEND_BUFFER_LIMIT: '64KiB',
+      CLOSE_GRACE: '200ms',
+    });
+    const wss = server.chat.gateway!.app.websocketServer as { clients: Set<WebSocket> };
+    const { tcp, slow, writer } = await stallUntilClosedForSlowness(server);
+    // the server's end of the slow client's connection
+    const serverSide = [...wss.clients].find(
+      (ws) =>
+        (ws as unknown as { _socket: { remotePort: number } })._socket.remotePort === tcp.localPort,
+    );
+    expect(serverSide).toBeDefined();
+    if (serverSide!.readyState !== serverSide!.CLOSED) await once(serverSide!, 'close');
+    tcp.resume();
+    expect((await slow.waitClosed(60_000)).code).toBe(1006);
+    expect((await writer.say('still fine')).id).toBeGreaterThan(0);
   }, 120_000);
 });

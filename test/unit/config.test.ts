@@ -30,8 +30,11 @@ describe('configuration', () => {
       RATE_LIMIT: '0',
       NATS_URL: 'nats://127.0.0.1:4222',
       CONNECTIONS_PER_ADDRESS: '0',
+      CLOSE_GRACE: '500ms',
     });
     expect(config.connectionsPerAddress).toBe(0);
+    expect(config.closeGraceMs).toBe(500);
+    expect(loadConfig({}).closeGraceMs).toBe(3000);
     expect(config.dedupeWindowMs).toBe(30_000);
     expect(config.pingIntervalMs).toBe(1500);
     expect(config.sendBufferLimit).toBe(2 * 1024 * 1024);
@@ -55,6 +58,8 @@ describe('configuration', () => {
     ['CONNECTIONS_PER_ADDRESS', '-1'],
     ['CONNECTIONS_PER_ADDRESS', '1e3'],
     ['CONNECTIONS_PER_ADDRESS', 'many'],
+    ['CLOSE_GRACE', 'soon'],
+    ['CLOSE_GRACE', '10s'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

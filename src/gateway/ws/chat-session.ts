@@ -30,8 +30,6 @@ export interface SessionTarget {
 
 /** Most messages a `since` catch-up sends in its history frame; the rest is paged over REST. */
 export const SINCE_LIMIT = 1000;
-/** How long a closing handshake may take before the socket is cut. */
-const CLOSE_GRACE_MS = 3000;
 
 type State = 'joining' | 'open' | 'closed';
 
@@ -151,8 +149,9 @@ export class ChatSession {
     this.deps.hub.exit(this);
     this.deps.metrics.errors.inc({ code: String(code) });
     this.socket.close(code, reason);
-    // A client that stopped reading never completes the closing handshake.
-    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+    // The close frame waits behind what the client has not read yet: a client that stopped
+    // reading never gets to it, so its connection is cut after CLOSE_GRACE (it sees 1006).
+    setTimeout(() => this.socket.terminate(), this.deps.config.closeGraceMs).unref();
   }
 
   /** Sends one frame; past the send buffer limit the client is too slow and is closed. */
