@@ -133,6 +133,29 @@ describe('REST ids and counts are plain decimal integers', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('says what is accepted: integer ids and counts, a string presence cursor', async () => {
+    type Parameter = { name: string; in: string; schema: Record<string, unknown> };
+    const doc = (await api('/openapi.json')).body as {
+      paths: Record<string, { get?: { parameters: Parameter[] } }>;
+    };
+    const params = (path: string) =>
+      Object.fromEntries(
+        doc.paths[path]!.get!.parameters.map((p) => [`${p.in}:${p.name}`, p.schema]),
+      );
+    expect(params('/api/servers/{id}/presence')).toEqual({
+      'path:id': expect.objectContaining({ type: 'integer', minimum: 1 }),
+      'query:after': { type: 'string' },
+      'query:limit': expect.objectContaining({ type: 'integer', minimum: 1, maximum: 1000 }),
+    });
+    expect(params('/api/servers/{id}/messages')).toMatchObject({
+      'query:limit': { type: 'integer', minimum: 1, maximum: 1000 },
+      'query:before': { type: 'integer', minimum: 1 },
+      'query:after': { type: 'integer', minimum: 0 },
+    });
+  });
+});
+
 describe('WebSocket frames keep their JSON types', () => {
   it('refuses wrong field types with bad_request, keeps the connection, stores nothing', async () => {
     const { client } = await join('/ws/1?username=typist');
