@@ -83,6 +83,8 @@ export interface MessagePage {
 /** Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer. */
 export interface HistoryClient {
   listRooms(): Promise<Room[]>;
+  /** How many rooms there are (for `/metrics`), without reading them. */
+  roomCount(): Promise<number>;
   getRoom(id: number): Promise<Room | undefined>;
   /** Rejects with ChatError `room_name_taken` when the name is taken (case-insensitive). */
   createRoom(name: string): Promise<Room>;

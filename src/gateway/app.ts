@@ -49,7 +49,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   const metrics = createMetrics({
-    rooms: async () => (await history.listRooms()).length,
+    rooms: () => history.roomCount(),
     historyLag: () => history.lag(),
   });
   const hub = new RoomHub(

@@ -11,6 +11,10 @@ export class EmbeddedHistoryClient implements HistoryClient {
     return this.call(() => this.history.listRooms());
   }
 
+  roomCount(): Promise<number> {
+    return this.call(() => this.history.roomCount());
+  }
+
   getRoom(id: number): Promise<Room | undefined> {
     return this.call(() => this.history.getRoom(id));
   }

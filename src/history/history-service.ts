@@ -88,6 +88,10 @@ export class HistoryService {
     return this.store.getRoom(id);
   }
 
+  roomCount(): number {
+    return this.store.roomCount();
+  }
+
   createRoom(name: string): Room {
     try {
       return this.store.createRoom(name, new Date().toISOString());

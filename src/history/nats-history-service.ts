@@ -3,6 +3,7 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from '../bus/nats/connection.ts';
+import { respondInParts } from '../bus/nats/parts.ts';
 import { alignSequence, ensureStream } from '../bus/nats/stream.ts';
 import {
   HISTORY_CONSUMER,
@@ -15,6 +16,7 @@ import {
 import type { HistoryReply, StreamPayload } from '../bus/nats/subjects.ts';
 import type { MessagePage, ReplayRequest } from '../bus/types.ts';
 import { ChatError } from '../errors.ts';
+import { reportInternalError } from '../internal-errors.ts';
 import type { NewMessage } from '../store/sqlite-store.ts';
 import type { HistoryService } from './history-service.ts';
 
@@ -75,7 +77,13 @@ export class NatsHistoryService {
     this.requests = nc.subscribe(HISTORY_WILDCARD, {
       queue: HISTORY_QUEUE,
       callback: (error, msg) => {
-        if (!error) void this.answer(msg);
+        if (error) {
+          this.log.warn({ err: error }, 'history request subscription failed');
+          return;
+        }
+        this.answer(msg).catch((failure: unknown) =>
+          reportInternalError('history_request', failure, this.log),
+        );
       },
     });
     // the server has the subscription once this round trip is done: queries are answered now
@@ -239,13 +247,17 @@ export class NatsHistoryService {
         };
       }
     }
-    msg.respond(JSON.stringify(reply));
+    // any size: parts that fit the server's max_payload; an asker waiting for a part that
+    // cannot be sent times out with `unavailable`
+    respondInParts(this.link.nc, msg, JSON.stringify(reply));
   }
 
   private async handle(op: string, msg: Msg): Promise<unknown> {
     switch (op) {
       case 'rooms':
         return this.history.listRooms();
+      case 'room_count':
+        return this.history.roomCount();
       case 'room':
         return this.history.getRoom(msg.json<{ id: number }>().id) ?? null;
       case 'create_room':

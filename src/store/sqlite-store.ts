@@ -44,6 +44,7 @@ export class SqliteStore {
     this.stmt = {
       rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
       room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
+      roomCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rooms'),
       insertRoom: db.prepare<[string, string, string], Room>(
         'INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id, name, created_at',
       ),
@@ -73,6 +74,10 @@ export class SqliteStore {
 
   getRoom(id: number): Room | undefined {
     return this.stmt.room.get(id);
+  }
+
+  roomCount(): number {
+    return this.stmt.roomCount.get()?.n ?? 0;
   }
 
   createRoom(name: string, createdAt: string): Room {

@@ -66,6 +66,13 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       );
     });
 
+    it('counts the rooms without listing them', async () => {
+      const before = await history.roomCount();
+      expect(before).toBe((await history.listRooms()).length);
+      await history.createRoom(`counted-${name}`);
+      expect(await history.roomCount()).toBe(before + 1);
+    });
+
     it('publishes durably with increasing ids and delivers each message once, in order, to every subscriber', async () => {
       const here = collector();
       const there = collector();

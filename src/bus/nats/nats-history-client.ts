@@ -3,6 +3,7 @@ import { ChatError, ERRORS, UnavailableError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
 import type { NatsLink } from './connection.ts';
+import { requestInParts } from './parts.ts';
 import { historySubject } from './subjects.ts';
 import type { HistoryOp, HistoryReply } from './subjects.ts';
 
@@ -13,6 +14,8 @@ export interface HistoryStatus {
   persisted: number;
 }
 
+const decoder = new TextDecoder();
+
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
 export class NatsHistoryClient implements HistoryClient {
   constructor(
@@ -22,6 +25,10 @@ export class NatsHistoryClient implements HistoryClient {
 
   listRooms(): Promise<Room[]> {
     return this.call('rooms', {});
+  }
+
+  roomCount(): Promise<number> {
+    return this.call('room_count', {});
   }
 
   async getRoom(id: number): Promise<Room | undefined> {
@@ -63,10 +70,13 @@ export class NatsHistoryClient implements HistoryClient {
     }
     let reply: HistoryReply<T>;
     try {
-      const msg = await this.link.nc.request(historySubject(op), JSON.stringify(body), {
-        timeout: this.timeoutMs,
-      });
-      reply = msg.json<HistoryReply<T>>();
+      const answer = await requestInParts(
+        this.link.nc,
+        historySubject(op),
+        JSON.stringify(body),
+        this.timeoutMs,
+      );
+      reply = JSON.parse(decoder.decode(answer)) as HistoryReply<T>;
     } catch (error) {
       throw new UnavailableError('The history service did not answer', { cause: error });
     }
