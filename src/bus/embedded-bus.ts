@@ -52,6 +52,10 @@ export class EmbeddedBus implements MessageBus {
     this.listeners.emit(event);
   }
 
+  maxEventBytes(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   onEvent(handler: (event: RoomEvent) => void): Subscription {
     return this.listeners.onEvent(handler);
   }

@@ -18,14 +18,26 @@ export interface PublishResult {
 }
 
 /**
+ * One part of a gateway's whole presence, sent as a heartbeat: the `parts` parts of one `epoch`
+ * together replace what was known of the gateway (a room may span parts; each part's JSON fits
+ * the bus's `maxEventBytes`). Part numbers run from 1 to `parts`.
+ */
+export interface GatewayStatePart {
+  epoch: number;
+  part: number;
+  parts: number;
+  state: GatewayPresence;
+}
+
+/**
  * Ephemeral room events. They are not stored; each says which gateway sent it so that a gateway
  * can skip its own (it applied them locally already).
  */
 export type RoomEvent =
   | { kind: 'join' | 'leave'; gatewayId: string; serverId: number; username: string }
   | { kind: 'typing'; gatewayId: string; serverId: number; username: string }
-  /** A gateway's whole presence, sent as a heartbeat: it replaces what was known of it. */
-  | { kind: 'gateway_state'; gatewayId: string; state: GatewayPresence }
+  /** A part of a gateway's heartbeat: a whole epoch replaces what was known of it. */
+  | ({ kind: 'gateway_state'; gatewayId: string } & GatewayStatePart)
   /** A gateway started: the others answer with their state at once. */
   | { kind: 'gateway_hello'; gatewayId: string }
   /** A gateway is shutting down: its users leave now rather than when its heartbeats stop. */
@@ -44,7 +56,10 @@ export interface MessageBus {
    * once each. A gateway subscribes before it reads a replay and merges the two by id.
    */
   subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription>;
+  /** Best effort: an event that cannot be sent is dropped (and logged), never thrown. */
   publishEvent(event: RoomEvent): void;
+  /** The largest event `publishEvent` carries, in bytes of JSON (NATS: the server's max_payload). */
+  maxEventBytes(): number;
   onEvent(handler: (event: RoomEvent) => void): Subscription;
   /** True while the bus can take messages (for `/readyz`). */
   isReady(): boolean;

@@ -5,6 +5,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
+import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
 import type { NatsLink } from './connection.ts';
@@ -18,6 +19,8 @@ export interface NatsBusOptions {
 
 const ROOM_OF = /^chat\.(\d+)$/;
 const STREAM_WAIT_MS = 1000;
+/** Only for the type: `nc.info` is set from the first connect on, which connectNats awaits. */
+const FALLBACK_MAX_PAYLOAD = 64 * 1024;
 
 /**
  * The gateway's bus in NATS mode. Messages are published into the JetStream stream (the PubAck's
@@ -95,7 +98,16 @@ export class NatsBus implements MessageBus {
   publishEvent(event: RoomEvent): void {
     if (this.closed || this.link.nc.isClosed()) return;
     // Ephemeral: while disconnected the client buffers a little and drops the rest.
-    this.link.nc.publish(EVENTS_SUBJECT, JSON.stringify(event));
+    try {
+      this.link.nc.publish(EVENTS_SUBJECT, JSON.stringify(event));
+    } catch (error) {
+      reportInternalError('bus_event', error, this.log);
+    }
+  }
+
+  maxEventBytes(): number {
+    // the connected server's limit (kept from the last one while reconnecting)
+    return this.link.nc.info?.max_payload ?? FALLBACK_MAX_PAYLOAD;
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {

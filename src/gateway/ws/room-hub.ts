@@ -2,9 +2,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Message } from '../../domain/message.ts';
 import { RoomPresence } from '../../domain/presence.ts';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
+import { guarded } from '../../internal-errors.ts';
 import { messageFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ChatSession } from './chat-session.ts';
+import {
+  HEARTBEAT_ENVELOPE_BYTES,
+  HeartbeatAssembler,
+  splitPresence,
+} from './presence-heartbeat.ts';
 
 export interface RoomHubOptions {
   gatewayId: string;
@@ -41,6 +47,9 @@ export class RoomHub {
   /** When each other gateway was last heard from. */
   private readonly gatewaysSeen = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Numbers this gateway's heartbeats, so that receivers tell their parts apart. */
+  private heartbeatEpoch = 0;
+  private readonly heartbeatParts = new HeartbeatAssembler();
 
   constructor(
     private readonly bus: MessageBus,
@@ -50,10 +59,13 @@ export class RoomHub {
   ) {
     this.eventSubscription = bus.onEvent((event) => this.onBusEvent(event));
     bus.publishEvent({ kind: 'gateway_hello', gatewayId: options.gatewayId });
-    this.heartbeat = setInterval(() => {
-      this.publishState();
-      this.expireGateways();
-    }, options.presenceHeartbeatMs);
+    this.heartbeat = setInterval(
+      guarded('presence_heartbeat', log, () => {
+        this.publishState();
+        this.expireGateways();
+      }),
+      options.presenceHeartbeatMs,
+    );
     this.heartbeat.unref();
   }
 
@@ -151,13 +163,17 @@ export class RoomHub {
       case 'gateway_hello':
         this.publishState();
         break;
-      case 'gateway_state':
-        for (const change of this.presence.replaceGateway(event.gatewayId, event.state)) {
+      case 'gateway_state': {
+        const whole = this.heartbeatParts.add(event.gatewayId, event);
+        if (!whole) break;
+        for (const change of this.presence.replaceGateway(event.gatewayId, whole)) {
           this.announceRoom(change.serverId, change.kind, change.username);
         }
         break;
+      }
       case 'gateway_gone':
         this.gatewaysSeen.delete(event.gatewayId);
+        this.heartbeatParts.forget(event.gatewayId);
         this.forgetGateway(event.gatewayId);
         break;
       case 'join':
@@ -178,13 +194,22 @@ export class RoomHub {
     }
   }
 
+  /** This gateway's whole presence, in as many parts as the bus needs, published at once. */
   private publishState(): void {
     const gatewayId = this.options.gatewayId;
-    this.bus.publishEvent({
-      kind: 'gateway_state',
-      gatewayId,
-      state: this.presence.gatewayState(gatewayId),
-    });
+    const epoch = ++this.heartbeatEpoch;
+    const budget = this.bus.maxEventBytes() - HEARTBEAT_ENVELOPE_BYTES;
+    const parts = splitPresence(this.presence.gatewayState(gatewayId), budget);
+    parts.forEach((state, i) =>
+      this.bus.publishEvent({
+        kind: 'gateway_state',
+        gatewayId,
+        epoch,
+        part: i + 1,
+        parts: parts.length,
+        state,
+      }),
+    );
   }
 
   private expireGateways(): void {
@@ -193,6 +218,7 @@ export class RoomHub {
       if (seen >= oldest) continue;
       this.log.warn({ gatewayId }, 'gateway silent past PRESENCE_TTL: its users leave');
       this.gatewaysSeen.delete(gatewayId);
+      this.heartbeatParts.forget(gatewayId);
       this.forgetGateway(gatewayId);
     }
   }
