@@ -9,13 +9,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import client from 'prom-client';
 import pino from 'pino';
 
-export type InternalErrorPlace =
-  | 'history_request'
-  | 'bus_listener'
-  | 'bus_event'
-  | 'presence_heartbeat'
-  | 'unhandled_rejection'
-  | 'uncaught_exception';
+const PLACES = [
+  'history_request',
+  'bus_listener',
+  'bus_event',
+  'presence_heartbeat',
+  'unhandled_rejection',
+  'uncaught_exception',
+] as const;
+export type InternalErrorPlace = (typeof PLACES)[number];
 
 /** Process-wide: every gateway registry of the process shows it (see `createMetrics`). */
 export const internalErrors = new client.Counter<'where'>({
@@ -24,6 +26,8 @@ export const internalErrors = new client.Counter<'where'>({
   labelNames: ['where'],
   registers: [],
 });
+// every place shows 0 from the start, so that an alert on its increase sees the first error
+for (const where of PLACES) internalErrors.inc({ where }, 0);
 
 // until `main.ts` gives the process its logger (tests that build parts by hand)
 let processLog: FastifyBaseLogger = pino({ level: 'error' });
