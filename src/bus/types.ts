@@ -44,6 +44,11 @@ export interface MessageBus {
    * once each. A gateway subscribes before it reads a replay and merges the two by id.
    */
   subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription>;
+  /**
+   * Calls `handler` when the live feed lost its place (the log no longer holds what follows it):
+   * subscribers may have missed messages, so their clients must rejoin with `since=`.
+   */
+  onGap(handler: () => void): Subscription;
   publishEvent(event: RoomEvent): void;
   onEvent(handler: (event: RoomEvent) => void): Subscription;
   /** True while the bus can take messages (for `/readyz`). */
