@@ -21,6 +21,7 @@ export interface Config {
   readonly presenceTtlMs: number;
   readonly streamMaxAgeMs: number;
   readonly natsRequestTimeoutMs: number;
+  readonly natsConnectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
 }
@@ -161,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     presenceTtlMs,
     streamMaxAgeMs,
     natsRequestTimeoutMs: duration(env, 'NATS_REQUEST_TIMEOUT', 5000, 100),
+    natsConnectTimeoutMs: duration(env, 'NATS_CONNECT_TIMEOUT', 30_000, 0),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100),
     logLevel,
   });

@@ -39,13 +39,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   // an error in a handler or timer is logged and counted, never fatal (see internal-errors.ts)
   watchProcessErrors(logger);
-  const chat = await start(config, role, logger);
-  console.log(chat.startupLine);
+  let chat: RunningChat | undefined = undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`chatroom: ${signal} received, shutting down`);
+    // still starting (e.g. waiting for NATS): nothing was accepted yet, so nothing to finish
+    if (!chat) process.exit(0);
     const deadline = setTimeout(() => {
       console.error('chatroom: shutdown took too long; exiting');
       process.exit(1);
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  chat = await start(config, role, logger);
+  console.log(chat.startupLine);
 }
 
 main().catch((error: unknown) => {

@@ -48,6 +48,11 @@ export class EmbeddedBus implements MessageBus {
     return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
   }
 
+  /** The in-process log never loses its place. */
+  onGap(): Subscription {
+    return { unsubscribe: () => undefined };
+  }
+
   publishEvent(event: RoomEvent): void {
     this.listeners.emit(event);
   }

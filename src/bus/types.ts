@@ -56,6 +56,11 @@ export interface MessageBus {
    * once each. A gateway subscribes before it reads a replay and merges the two by id.
    */
   subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription>;
+  /**
+   * Calls `handler` when the live feed lost its place (the log no longer holds what follows it):
+   * subscribers may have missed messages, so their clients must rejoin with `since=`.
+   */
+  onGap(handler: () => void): Subscription;
   /** Best effort: an event that cannot be sent is dropped (and logged), never thrown. */
   publishEvent(event: RoomEvent): void;
   /** The largest event `publishEvent` carries, in bytes of JSON (NATS: the server's max_payload). */

@@ -45,6 +45,9 @@ export class NatsHistoryService {
   private messages: ConsumerMessages | undefined;
   private requests: Subscription | undefined;
   private readonly maxBatch: number;
+  private resuming = false;
+  private resumeAgain = false;
+  private closed = false;
 
   constructor(
     private readonly history: HistoryService,
@@ -57,7 +60,31 @@ export class NatsHistoryService {
   }
 
   async start(): Promise<void> {
-    const { jsm, js, nc } = this.link;
+    const { nc } = this.link;
+    await this.follow();
+    this.link.onReconnect(() => void this.resume());
+    this.requests = nc.subscribe(HISTORY_WILDCARD, {
+      queue: HISTORY_QUEUE,
+      callback: (error, msg) => {
+        if (error) {
+          this.log.warn({ err: error }, 'history request subscription failed');
+          return;
+        }
+        this.answer(msg).catch((failure: unknown) =>
+          reportInternalError('history_request', failure, this.log),
+        );
+      },
+    });
+    // the server has the subscription once this round trip is done: queries are answered now
+    await nc.flush();
+  }
+
+  /**
+   * Makes sure the stream exists and continues above the store, then consumes it from right
+   * after the last persisted message.
+   */
+  private async follow(): Promise<void> {
+    const { jsm, js } = this.link;
     await ensureStream(jsm, {
       maxAgeMs: this.options.streamMaxAgeMs,
       dedupeWindowMs: this.options.dedupeWindowMs,
@@ -74,20 +101,43 @@ export class NatsHistoryService {
       max_messages: 1000,
       callback: (msg) => this.receive(msg),
     });
-    this.requests = nc.subscribe(HISTORY_WILDCARD, {
-      queue: HISTORY_QUEUE,
-      callback: (error, msg) => {
-        if (error) {
-          this.log.warn({ err: error }, 'history request subscription failed');
-          return;
+  }
+
+  /**
+   * After a reconnect, consumes anew from the store's position: the nats-server may have been
+   * restarted (its consumer state lags after `kill -9`) or may have lost the stream altogether
+   * (then it is recreated above the store, as at start). What was received before is written
+   * first, so that the new stream's sequences cannot meet it.
+   */
+  private async resume(): Promise<void> {
+    if (this.resuming) {
+      this.resumeAgain = true;
+      return;
+    }
+    this.resuming = true;
+    try {
+      await this.messages?.close();
+      this.messages = undefined;
+      while (this.buffer.length > 0 && this.writeBatch()) {
+        // write what the old consumer delivered before it stopped
+      }
+      while (!this.closed) {
+        try {
+          await this.follow();
+          this.log.info({ persisted: this.persistedSeq }, 'following the stream again');
+          break;
+        } catch (error) {
+          this.log.warn({ err: error }, 'cannot follow the stream yet; retrying');
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
         }
-        this.answer(msg).catch((failure: unknown) =>
-          reportInternalError('history_request', failure, this.log),
-        );
-      },
-    });
-    // the server has the subscription once this round trip is done: queries are answered now
-    await nc.flush();
+      }
+    } finally {
+      this.resuming = false;
+    }
+    if (this.resumeAgain) {
+      this.resumeAgain = false;
+      await this.resume();
+    }
   }
 
   /**
@@ -120,6 +170,7 @@ export class NatsHistoryService {
 
   /** Stops taking messages, writes what it has, and stops answering. */
   async close(): Promise<void> {
+    this.closed = true;
     this.requests?.unsubscribe();
     await this.messages?.close();
     while (this.buffer.length > 0 && this.writeBatch()) {

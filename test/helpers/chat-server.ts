@@ -73,8 +73,8 @@ export async function spawnChat(
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no startup line in 20 s:\n${output}`)),
-      20_000,
+      () => reject(new Error(`no startup line in 60 s:\n${output}`)),
+      60_000,
     );
     const onData = () => {
       const match = /^chatroom .*(?:listening on (http:\/\/\S+)|no HTTP)/m.exec(output);

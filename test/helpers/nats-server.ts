@@ -85,10 +85,10 @@ export class TestNatsServer {
     this.child = child;
     child.stdout.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (!/Server is ready/.test(this.log) || !(await acceptsConnections(this.port))) {
       if (child.exitCode !== null) throw new Error(`nats-server exited:\n${this.log}`);
-      if (Date.now() > deadline) throw new Error(`nats-server not ready in 10 s:\n${this.log}`);
+      if (Date.now() > deadline) throw new Error(`nats-server not ready in 30 s:\n${this.log}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

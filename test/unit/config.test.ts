@@ -14,6 +14,7 @@ describe('configuration', () => {
       allowedOrigins: [],
       maxFrameBytes: 65_536,
       maxMessageChars: 4000,
+      natsConnectTimeoutMs: 30_000,
     });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -28,7 +29,9 @@ describe('configuration', () => {
       ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:3000',
       RATE_LIMIT: '0',
       NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_CONNECT_TIMEOUT: '0',
     });
+    expect(config.natsConnectTimeoutMs).toBe(0);
     expect(config.dedupeWindowMs).toBe(30_000);
     expect(config.pingIntervalMs).toBe(1500);
     expect(config.sendBufferLimit).toBe(2 * 1024 * 1024);
@@ -49,6 +52,7 @@ describe('configuration', () => {
     ['NATS_URL', 'localhost:4222'],
     ['ALLOWED_ORIGINS', 'https://example.com/path'],
     ['LOG_LEVEL', 'loud'],
+    ['NATS_CONNECT_TIMEOUT', 'soon'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

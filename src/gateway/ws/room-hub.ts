@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Message } from '../../domain/message.ts';
 import { RoomPresence } from '../../domain/presence.ts';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
+import { CLOSE } from '../../errors.ts';
 import { guarded } from '../../internal-errors.ts';
 import { messageFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -44,6 +45,7 @@ export class RoomHub {
   readonly presence = new RoomPresence();
   private readonly channels = new Map<number, RoomChannel>();
   private readonly eventSubscription: Subscription;
+  private readonly gapSubscription: Subscription;
   /** When each other gateway was last heard from. */
   private readonly gatewaysSeen = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -58,6 +60,12 @@ export class RoomHub {
     private readonly log: FastifyBaseLogger,
   ) {
     this.eventSubscription = bus.onEvent((event) => this.onBusEvent(event));
+    // Clients that may have missed messages come back with `since=` and get them from history.
+    this.gapSubscription = bus.onGap(() => {
+      for (const session of [...this.sessions()]) {
+        session.close(CLOSE.tryAgainLater, 'live feed interrupted: rejoin with since');
+      }
+    });
     bus.publishEvent({ kind: 'gateway_hello', gatewayId: options.gatewayId });
     this.heartbeat = setInterval(
       guarded('presence_heartbeat', log, () => {
@@ -116,6 +124,7 @@ export class RoomHub {
     clearInterval(this.heartbeat);
     this.bus.publishEvent({ kind: 'gateway_gone', gatewayId: this.options.gatewayId });
     this.eventSubscription.unsubscribe();
+    this.gapSubscription.unsubscribe();
     for (const channel of this.channels.values()) this.dropChannel(channel);
   }
 
