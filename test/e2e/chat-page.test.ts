@@ -8,7 +8,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-const WAIT_MS = 10_000;
+// Bounds for a machine that is busy with other suites (2 cores, several test runs at once): a
+// browser and a page are started, not just asked, and under load that takes many seconds.
+/** Launching Chromium. */
+const STARTUP_MS = 60_000;
+/** Each navigation, action and wait for something the page shows. */
+const WAIT_MS = 30_000;
+/** The page's reconnect backoff grows to at most 10 s (app.js BACKOFF_MAX_MS). */
+const RECONNECT_MS = 10_000 + WAIT_MS;
+/** A whole test: a few servers and pages, several waits. */
+const TEST_MS = 180_000;
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -18,6 +27,7 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
+    timeout: STARTUP_MS,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -28,16 +38,16 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-});
+}, STARTUP_MS + WAIT_MS);
 
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
   await Promise.all([...chats].map((chat) => stopChat(chat)));
-});
+}, 2 * WAIT_MS);
 
 afterAll(async () => {
   await browser?.close();
-});
+}, WAIT_MS);
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat(env);
@@ -65,8 +75,8 @@ function nameField(page: Page) {
   return page.getByLabel('Name', { exact: true });
 }
 
-async function waitForStatus(page: Page, text: string | RegExp): Promise<void> {
-  await page.getByRole('status').filter({ hasText: text }).waitFor();
+async function waitForStatus(page: Page, text: string | RegExp, timeout = WAIT_MS): Promise<void> {
+  await page.getByRole('status').filter({ hasText: text }).waitFor({ timeout });
 }
 
 /** Opens the page, enters a name and waits until it is connected to #general. */
@@ -89,7 +99,7 @@ async function waitForAcks(page: Page): Promise<void> {
   await page.getByRole('log').getByText('Sending…').waitFor({ state: 'hidden' });
 }
 
-describe('the chat page', () => {
+describe('the chat page', { timeout: TEST_MS }, () => {
   it('lets two people in #general chat in real time, both ways', async () => {
     const chat = await startChat();
     const alice = await join(chat.url, 'alice');
@@ -230,7 +240,7 @@ describe('the chat page', () => {
     const second = await startChat({ PORT: port, DATA_DIR: first.dataDir });
     expect(second.url).toBe(first.url);
 
-    await waitForStatus(page, 'Connected to #general');
+    await waitForStatus(page, 'Connected to #general', RECONNECT_MS);
     await send(page, 'after the restart');
     await waitForAcks(page);
 
