@@ -3,7 +3,13 @@
  * roles and accessible names the contract promises.
  */
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Locator,
+  Page,
+} from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
@@ -18,6 +24,13 @@ const WAIT_MS = 30_000;
 const RECONNECT_MS = 10_000 + WAIT_MS;
 /** A whole test: a few servers and pages, several waits. */
 const TEST_MS = 180_000;
+
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+};
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -61,8 +74,8 @@ async function stopChat(chat: TestChat): Promise<void> {
 }
 
 /** A fresh browser profile (its own localStorage) with the page open. */
-async function openPage(url: string): Promise<Page> {
-  const context = await browser.newContext();
+async function openPage(url: string, device: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(device);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
@@ -79,9 +92,36 @@ async function waitForStatus(page: Page, text: string | RegExp, timeout = WAIT_M
   await page.getByRole('status').filter({ hasText: text }).waitFor({ timeout });
 }
 
+/**
+ * The element is visible, wholly inside the viewport, and nothing covers it: a tap on its
+ * centre reaches it. Then it can be used without scrolling or opening a menu.
+ */
+async function expectOnScreen(page: Page, locator: Locator): Promise<void> {
+  await locator.waitFor();
+  const box = await locator.boundingBox();
+  const viewport = page.viewportSize();
+  expect(box).not.toBeNull();
+  expect(viewport).not.toBeNull();
+  if (!box || !viewport) return;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.y).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+  expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+  const reached = await locator.evaluate((element) => {
+    const rect = element.getBoundingClientRect();
+    const hit = document.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2);
+    return hit !== null && element.contains(hit);
+  });
+  expect(reached).toBe(true);
+}
+
+async function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element === document.activeElement);
+}
+
 /** Opens the page, enters a name and waits until it is connected to #general. */
-async function join(url: string, name: string): Promise<Page> {
-  const page = await openPage(url);
+async function join(url: string, name: string, device?: BrowserContextOptions): Promise<Page> {
+  const page = await openPage(url, device);
   await nameField(page).fill(name);
   await nameField(page).press('Enter');
   await waitForStatus(page, 'Connected to #general');
@@ -160,10 +200,12 @@ describe('the chat page', { timeout: TEST_MS }, () => {
     const page = await openPage(chat.url);
 
     await waitForStatus(page, /enter a name/i);
+    await page.getByRole('button', { name: 'Join' }).click();
     await page
       .getByRole('alert')
       .filter({ hasText: /enter a name/i })
       .waitFor();
+    await waitForStatus(page, /enter a name/i);
 
     await nameField(page).fill('dave');
     await nameField(page).press('Enter');
@@ -251,5 +293,82 @@ describe('the chat page', { timeout: TEST_MS }, () => {
     await bob.getByRole('log').getByText('written while the server was down').waitFor();
     await bob.getByRole('log').getByText('after the restart', { exact: true }).waitFor();
     await bob.getByRole('log').getByText('before the restart', { exact: true }).waitFor();
+  });
+});
+
+describe('the first visit', { timeout: TEST_MS }, () => {
+  it('on a phone, shows the Name field it asks for first; a typed name and Enter join', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, PHONE);
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).tap();
+    expect(await isFocused(nameField(page))).toBe(true);
+    await page.keyboard.type('erin');
+    await page.keyboard.press('Enter');
+
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+    await expectOnScreen(page, page.getByRole('button', { name: 'Send' }));
+    await send(page, 'hello from a phone');
+  });
+
+  it('on a phone, joins with the Join button; the next visit opens the chat itself', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, PHONE);
+
+    await nameField(page).tap();
+    await page.keyboard.type('frank');
+    await expectOnScreen(page, page.getByRole('button', { name: 'Join' }));
+    await page.getByRole('button', { name: 'Join' }).tap();
+    await waitForStatus(page, 'Connected to #general');
+
+    await page.reload();
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+    // The name can still be changed, in the menu.
+    await page.getByRole('button', { name: 'Rooms' }).tap();
+    await expectOnScreen(page, nameField(page));
+    expect(await nameField(page).inputValue()).toBe('frank');
+  });
+
+  it('on a phone, asks on screen again when the name is cleared in the menu', async () => {
+    const chat = await startChat();
+    const page = await join(chat.url, 'gina', PHONE);
+
+    await page.getByRole('button', { name: 'Rooms' }).tap();
+    await nameField(page).fill('');
+    await page.getByRole('button', { name: 'Close' }).tap();
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).fill('gina');
+    await nameField(page).press('Enter');
+    await waitForStatus(page, 'Connected to #general');
+  });
+
+  it('on a desktop, shows the Name field on screen beside the rooms, and keeps it there', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, DESKTOP);
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await expectOnScreen(page, page.getByRole('button', { name: 'general', exact: true }));
+    await nameField(page).fill('hana');
+    await nameField(page).press('Enter');
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+
+    // Renaming in place, as before: the sidebar keeps the field.
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).fill('hana2');
+    await nameField(page).press('Enter');
+    await page
+      .getByRole('region', { name: /Members/ })
+      .getByText('hana2')
+      .waitFor();
+    await send(page, 'renamed');
+    expect(await page.getByRole('log').getByText('hana2').count()).toBeGreaterThan(0);
   });
 });
