@@ -121,28 +121,23 @@ export class HistoryService {
     return this.store.messages(page);
   }
 
+  /**
+   * A joining client's history: with `since` (up to the room's newest id) the oldest messages
+   * after it that fit `sinceLimit` and `maxBytes`, `more` when some were left out; else the newest
+   * of the last `replayCount` that fit `maxBytes`.
+   */
   replay(request: ReplayRequest): Replay {
     // One synchronous read: the messages and lastId describe the same moment.
     const lastId = this.store.lastId(request.serverId);
-    const since = request.since;
+    const { serverId, since, maxBytes } = request;
     if (since !== undefined && since <= lastId) {
-      const page = this.store.messages({
-        serverId: request.serverId,
-        after: since,
-        limit: request.sinceLimit + 1,
-      });
-      const more = page.length > request.sinceLimit;
-      return {
-        messages: more ? page.slice(0, request.sinceLimit) : page,
-        lastId,
-        more,
-        reset: false,
-      };
+      const page = this.store.page({ serverId, after: since, limit: request.sinceLimit, maxBytes });
+      return { messages: page.messages, lastId, more: page.more, reset: false };
     }
     const messages =
       request.replayCount === 0
         ? []
-        : this.store.messages({ serverId: request.serverId, limit: request.replayCount });
+        : this.store.messages({ serverId, limit: request.replayCount, maxBytes });
     return { messages, lastId, more: false, reset: since !== undefined };
   }
 

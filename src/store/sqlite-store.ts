@@ -19,6 +19,14 @@ export interface MessageQuery {
   limit: number;
   before?: number | undefined;
   after?: number | undefined;
+  /** Most bytes of JSON the page may take as one array; at least one message is returned. */
+  maxBytes?: number | undefined;
+}
+
+/** A page of messages and whether messages past it (beyond `limit` or `maxBytes`) were left out. */
+export interface MessagesPage {
+  messages: Message[];
+  more: boolean;
 }
 
 export class RoomNameTakenError extends Error {
@@ -126,15 +134,28 @@ export class SqliteStore {
 
   /** Newest `limit` messages below `before` (or the newest), or oldest `limit` above `after`. */
   messages(query: MessageQuery): Message[] {
+    return this.page(query).messages;
+  }
+
+  /**
+   * As `messages`, capped at `maxBytes` of JSON: with `after` the oldest that fit, else the
+   * newest that fit (a client paging on from either end misses nothing). Reads one row past
+   * `limit` to tell whether there is more.
+   */
+  page(query: MessageQuery): MessagesPage {
+    const maxBytes = query.maxBytes ?? Infinity;
     if (query.after !== undefined) {
-      return this.stmt.after.all(query.serverId, query.after, query.limit);
+      const rows = this.stmt.after.iterate(query.serverId, query.after, query.limit + 1);
+      return capped(rows, query.limit, maxBytes);
     }
-    const rows = this.stmt.latest.all(
+    const rows = this.stmt.latest.iterate(
       query.serverId,
       query.before ?? Number.MAX_SAFE_INTEGER,
-      query.limit,
+      query.limit + 1,
     );
-    return rows.reverse();
+    const page = capped(rows, query.limit, maxBytes);
+    page.messages.reverse();
+    return page;
   }
 
   lastId(serverId: number): number {
@@ -152,6 +173,28 @@ export class SqliteStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Takes rows while they fit `limit` and `maxBytes` (the JSON array of them, brackets and commas
+ * included, as it is sent); the first row is always taken, so that paging never stalls.
+ */
+function capped(rows: Iterator<Message>, limit: number, maxBytes: number): MessagesPage {
+  const messages: Message[] = [];
+  let bytes = 2;
+  try {
+    for (let next = rows.next(); !next.done; next = rows.next()) {
+      const size = Buffer.byteLength(JSON.stringify(next.value)) + (messages.length > 0 ? 1 : 0);
+      if (messages.length === limit || (messages.length > 0 && bytes + size > maxBytes)) {
+        return { messages, more: true };
+      }
+      bytes += size;
+      messages.push(next.value);
+    }
+    return { messages, more: false };
+  } finally {
+    rows.return?.();
   }
 }
 
