@@ -57,6 +57,16 @@ export class HistoryService {
     return this.sync.behindRooms();
   }
 
+  /** True when the database takes a write now (what `/readyz` asks). */
+  isWritable(): boolean {
+    try {
+      this.store.probeWrite();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Numbers and stores drafts in one transaction, then appends them to the transcripts. A draft
    * whose client_id was stored at or after `dedupeSinceTs` is a duplicate: it gets the first id.

@@ -264,6 +264,7 @@ export class NatsHistoryService {
         return {
           lag: Math.max(0, info.state.last_seq - this.persistedSeq),
           persisted: this.persistedSeq,
+          writable: this.history.isWritable(),
         };
       }
       default:

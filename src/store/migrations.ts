@@ -28,6 +28,10 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO rooms (id, name, name_key, created_at)
     VALUES (1, 'general', 'general', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
   `,
+  `
+  -- one row, rewritten by the readiness probe: a commit is what a message write needs
+  CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

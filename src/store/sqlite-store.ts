@@ -71,7 +71,9 @@ export class SqliteStore {
       byClientId: db.prepare<[number, string, string, string], { id: number }>(
         'SELECT id FROM messages WHERE server_id = ? AND username = ? AND client_id = ? AND ts >= ? ORDER BY id LIMIT 1',
       ),
-      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+      probe: db.prepare<[string]>(
+        'INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      ),
     };
   }
 
@@ -166,9 +168,12 @@ export class SqliteStore {
     return this.stmt.maxId.get()?.id ?? 0;
   }
 
-  /** True when the database answers a query. */
-  ping(): boolean {
-    return this.stmt.ping.get()?.ok === 1;
+  /**
+   * Commits a one-row write, as a message write would: throws when the database is read-only,
+   * its files cannot be written, or the disk is full (a read succeeds in all of these).
+   */
+  probeWrite(): void {
+    this.stmt.probe.run(new Date().toISOString());
   }
 
   close(): void {
