@@ -1,10 +1,10 @@
-import path from 'node:path';
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import { ChatError } from '../errors.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
-import { RoomNameTakenError, SqliteStore } from '../store/sqlite-store.ts';
-import type { NewMessage } from '../store/sqlite-store.ts';
-import { TranscriptStore } from '../store/transcript.ts';
+import { openDataDir } from '../store/data-dir.ts';
+import { RoomNameTakenError } from '../store/sqlite-store.ts';
+import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
+import type { TranscriptStore } from '../store/transcript.ts';
 import { TranscriptSync } from '../store/transcript-sync.ts';
 import type { TranscriptLog } from '../store/transcript-sync.ts';
 
@@ -36,9 +36,9 @@ export class HistoryService {
   readonly transcripts: TranscriptStore;
   private readonly sync: TranscriptSync;
 
+  /** Throws ConfigError('DATA_DIR') when the directory or the database cannot be used. */
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
-    this.store = new SqliteStore(path.join(dataDir, 'chatroom.db'));
-    this.transcripts = new TranscriptStore(path.join(dataDir, 'message_history'));
+    ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
     this.sync = new TranscriptSync(this.transcripts, {
       readAfter: (serverId, after) =>
         this.store.messages({ serverId, after, limit: RECOVERY_PAGE }),

@@ -34,12 +34,16 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
+
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
+    throw new SchemaTooNewError(
       `the database has schema version ${current}, newer than this build's ${SCHEMA_VERSION}`,
     );
   }

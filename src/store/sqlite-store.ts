@@ -40,15 +40,20 @@ export class SqliteStore {
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
-    // could undo the last transactions. See README, "Durability".
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
-    const db = this.db;
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
+      // could undo the last transactions. See README, "Durability".
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db = db;
     this.stmt = {
       rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
       room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
