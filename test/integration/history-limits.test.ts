@@ -16,6 +16,8 @@ const MiB = 1024 * 1024;
 const FRAME_MAX = 1 * MiB;
 const PAGE_MAX = 4 * MiB;
 const COUNT = 200;
+/** Bounds for events under load (the machine is shared): generous, never a sleep. */
+const WAIT_MS = 30_000;
 const HEAVY = '\u0001'.repeat(4000);
 
 let server: TestChat;
@@ -39,7 +41,7 @@ async function joinMeasured(query: string) {
   clients.push(client);
   const sizes: number[] = [];
   client.socket.on('message', (data: Buffer) => sizes.push(data.length));
-  const history = await client.next('history', 10_000);
+  const history = await client.next('history', WAIT_MS);
   return { history, size: sizes[0]! };
 }
 
@@ -52,19 +54,20 @@ beforeAll(async () => {
     body: JSON.stringify({ name: 'heavy' }),
   });
   room = ((await created.json()) as { id: number }).id;
-  const { client } = await ChatClient.join(`${server.wsUrl}/ws/${room}?username=writer`);
+  const client = ChatClient.connect(`${server.wsUrl}/ws/${room}?username=writer`);
   clients.push(client);
+  await client.next('presence', WAIT_MS);
   for (let i = 0; i < COUNT; i++) client.send({ type: 'message', text: HEAVY, client_id: `h${i}` });
   ids = [];
   for (let i = 0; i < COUNT; i++) {
     const answer = await client.until(
       (f) => (f.type === 'ack' || f.type === 'error') && f.client_id === `h${i}`,
-      20_000,
+      WAIT_MS,
     );
     expect(answer.type).toBe('ack');
     ids.push((answer as { id: number }).id);
   }
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const client of clients) client.close();
@@ -148,9 +151,12 @@ describe('transcript lines', () => {
       body: JSON.stringify({ name: 'separators' }),
     });
     const target = ((await created.json()) as { id: number }).id;
-    const { client } = await ChatClient.join(`${server.wsUrl}/ws/${target}?username=sep`);
+    const client = ChatClient.connect(`${server.wsUrl}/ws/${target}?username=sep`);
     clients.push(client);
-    for (const text of ['one\u2028two', 'three\u2029four', 'five\u0085six']) await client.say(text);
+    await client.next('presence', WAIT_MS);
+    const texts = ['one\u2028two', 'three\u2029four', 'five\u0085six'];
+    texts.forEach((text, i) => client.send({ type: 'message', text, client_id: `s${i}` }));
+    await client.until((f) => f.type === 'ack' && f.client_id === 's2', WAIT_MS);
     const rest = (await (
       await fetch(`${server.url}/api/servers/${target}/messages`)
     ).json()) as Message[];

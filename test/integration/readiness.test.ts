@@ -13,6 +13,9 @@ import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
 import { eventually } from '../helpers/eventually.ts';
 
+/** Bounds for events under load (the machine is shared): generous, never a sleep. */
+const WAIT_MS = 30_000;
+
 const undo: Array<() => void> = [];
 const running: Array<{ close(): Promise<unknown> }> = [];
 
@@ -39,13 +42,13 @@ async function readyz(url: string): Promise<number> {
   return (await fetch(`${url}/readyz`)).status;
 }
 
-describe('/readyz checks what a write needs', () => {
+describe('/readyz checks what a write needs', { timeout: 120_000 }, () => {
   it('embedded mode: 503 while the database is read-only, 200 again once it is writable', async () => {
     const chat: TestChat = await startTestChat({ RATE_LIMIT: '0' });
     running.push(chat);
-    const { client } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=alice`);
+    const client = ChatClient.connect(`${chat.wsUrl}/ws/1?username=alice`);
     running.push({ close: () => Promise.resolve(client.close()) });
-    await client.say('before');
+    await client.next('presence', WAIT_MS);
     expect(await readyz(chat.url)).toBe(200);
 
     const release = makeReadOnly(chat.dataDir);
@@ -54,13 +57,16 @@ describe('/readyz checks what a write needs', () => {
     expect(await answer.json()).toMatchObject({ storage: false });
     // it is not a false alarm: a message cannot be stored now, reads still work
     client.send({ type: 'message', text: 'during', client_id: 'ro-1' });
-    expect(await client.next('error')).toMatchObject({ code: 'unavailable', client_id: 'ro-1' });
+    expect(await client.next('error', WAIT_MS)).toMatchObject({
+      code: 'unavailable',
+      client_id: 'ro-1',
+    });
     expect((await fetch(`${chat.url}/api/servers/1/messages`)).status).toBe(200);
 
     release();
     expect(await readyz(chat.url)).toBe(200);
-    const ack = await client.say('during', 'ro-1');
-    expect(ack.id).toBeGreaterThan(0);
+    client.send({ type: 'message', text: 'during', client_id: 'ro-1' });
+    expect(await client.next('ack', WAIT_MS)).toMatchObject({ client_id: 'ro-1' });
   });
 
   it('NATS mode: the history service reports it, and the gateway answers 503 until it is writable', async () => {
@@ -72,17 +78,20 @@ describe('/readyz checks what a write needs', () => {
     await eventually(
       () => readyz(chat.url),
       (status) => status === 200,
+      WAIT_MS,
     );
 
     const release = makeReadOnly(dataDir);
     await eventually(
       () => readyz(chat.url),
       (status) => status === 503,
+      WAIT_MS,
     );
     release();
     await eventually(
       () => readyz(chat.url),
       (status) => status === 200,
+      WAIT_MS,
     );
   });
 });

@@ -43,6 +43,9 @@ const OBSTACLES: Record<string, Obstacle> = {
   },
 };
 
+/** Bounds for events under load (the machine is shared): generous, never a sleep. */
+const WAIT_MS = 30_000;
+
 const running: Array<ChatProcess | TestNatsServer> = [];
 const clients: ChatClient[] = [];
 const cleanups: Array<() => void> = [];
@@ -56,9 +59,11 @@ afterEach(async () => {
 });
 
 async function join(chat: ChatProcess, room: number, username: string) {
-  const joined = await ChatClient.join(`${chat.wsUrl}/ws/${room}?username=${username}`);
-  clients.push(joined.client);
-  return joined;
+  const client = ChatClient.connect(`${chat.wsUrl}/ws/${room}?username=${username}`);
+  clients.push(client);
+  const history = await client.next('history', WAIT_MS);
+  await client.next('presence', WAIT_MS);
+  return { client, history };
 }
 
 async function createRoom(chat: ChatProcess, name: string): Promise<number> {
@@ -85,11 +90,12 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
   const { client: sender } = await join(chat, room, 'sender');
   const { client: reader } = await join(chat, room, 'reader');
   if (obstacle.prefilled) {
-    for (let i = 0; i < 3; i++) await sender.say(`before ${i}`);
-    await reader.messages(3);
+    for (let i = 0; i < 3; i++) sender.send({ type: 'message', text: `before ${i}` });
+    await reader.messages(3, WAIT_MS);
     await eventually(
       () => readTranscript(dataDir, room).length,
       (n) => n === 3,
+      WAIT_MS,
     );
   }
   obstacle.place(file);
@@ -106,17 +112,18 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
   for (let i = 0; i < count; i++) {
     const answer = await sender.until(
       (f) => (f.type === 'ack' || f.type === 'error') && f.client_id === `d${i}`,
-      10_000,
+      WAIT_MS,
     );
     expect(answer.type).toBe('ack');
     acks.push((answer as { id: number }).id);
   }
-  const delivered = await reader.messages(count, 10_000);
+  const delivered = await reader.messages(count, WAIT_MS);
   expect(delivered.map((m) => m.id)).toEqual(acks);
   // NATS mode: the history service persists from the stream a moment after the ack
   const stored = await eventually(
     () => allMessages(chat.url, room),
     (m) => m.length >= count + (obstacle.prefilled ? 3 : 0),
+    WAIT_MS,
   );
   expect(stored.slice(-count).map((m) => m.id)).toEqual(acks);
   // a client joining now gets the committed messages in its replay
@@ -128,14 +135,20 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
   await eventually(
     () => readTranscript(dataDir, room),
     (lines) => lines.length === stored.length,
+    WAIT_MS,
   );
   expect(readTranscript(dataDir, room)).toEqual(stored);
 
   // and it is written as usual again
-  const after = await sender.say('after the repair');
+  sender.send({ type: 'message', text: 'after the repair', client_id: 'after' });
+  const after = (await sender.until(
+    (f) => f.type === 'ack' && f.client_id === 'after',
+    WAIT_MS,
+  )) as { id: number };
   await eventually(
     () => readTranscript(dataDir, room).length,
     (n) => n === stored.length + 1,
+    WAIT_MS,
   );
   expect(readTranscript(dataDir, room)).toEqual(await allMessages(chat.url, room));
   expect(readTranscript(dataDir, room).at(-1)!.id).toBe(after.id);
@@ -144,32 +157,36 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
   expect(countLines(chat.output(), 'transcript repaired')).toBe(1);
 }
 
-describe('a transcript that cannot be written after the SQLite commit', () => {
-  it.each(Object.keys(OBSTACLES))(
-    'embedded mode, transcript path is %s: acks, delivers, and repairs the transcript from SQLite',
-    async (name) => {
-      const dataDir = tempDir();
-      const chat = await spawnChat({ DATA_DIR: dataDir, RATE_LIMIT: '0' });
-      running.push(chat);
-      await sendThroughFault(chat, dataDir, OBSTACLES[name]!);
-    },
-  );
+describe(
+  'a transcript that cannot be written after the SQLite commit',
+  { timeout: 120_000 },
+  () => {
+    it.each(Object.keys(OBSTACLES))(
+      'embedded mode, transcript path is %s: acks, delivers, and repairs the transcript from SQLite',
+      async (name) => {
+        const dataDir = tempDir();
+        const chat = await spawnChat({ DATA_DIR: dataDir, RATE_LIMIT: '0' });
+        running.push(chat);
+        await sendThroughFault(chat, dataDir, OBSTACLES[name]!);
+      },
+    );
 
-  it.each([FULL, IMMUTABLE])(
-    'NATS mode, transcript path is %s: acks, delivers, never rewrites the committed batch, repairs',
-    async (name) => {
-      const nats = await TestNatsServer.start();
-      running.push(nats);
-      const dataDir = tempDir();
-      const chat = await spawnChat({
-        NATS_URL: nats.url,
-        DATA_DIR: dataDir,
-        RATE_LIMIT: '0',
-        NATS_REQUEST_TIMEOUT: '3s',
-      });
-      running.push(chat);
-      await sendThroughFault(chat, dataDir, OBSTACLES[name]!);
-      expect(chat.output()).not.toContain('UNIQUE constraint failed');
-    },
-  );
-});
+    it.each([FULL, IMMUTABLE])(
+      'NATS mode, transcript path is %s: acks, delivers, never rewrites the committed batch, repairs',
+      async (name) => {
+        const nats = await TestNatsServer.start();
+        running.push(nats);
+        const dataDir = tempDir();
+        const chat = await spawnChat({
+          NATS_URL: nats.url,
+          DATA_DIR: dataDir,
+          RATE_LIMIT: '0',
+          NATS_REQUEST_TIMEOUT: '3s',
+        });
+        running.push(chat);
+        await sendThroughFault(chat, dataDir, OBSTACLES[name]!);
+        expect(chat.output()).not.toContain('UNIQUE constraint failed');
+      },
+    );
+  },
+);
