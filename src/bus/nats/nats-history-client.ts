@@ -11,6 +11,8 @@ export interface HistoryStatus {
   lag: number;
   /** The highest stream sequence persisted. */
   persisted: number;
+  /** The history service's database takes writes. */
+  writable: boolean;
 }
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
@@ -42,8 +44,7 @@ export class NatsHistoryClient implements HistoryClient {
 
   async isReady(): Promise<boolean> {
     try {
-      await this.status();
-      return true;
+      return (await this.status()).writable;
     } catch {
       return false;
     }
