@@ -56,7 +56,7 @@ export async function startEmbedded(
 }
 
 function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
-  const history = new HistoryService(config.dataDir);
+  const history = new HistoryService(config.dataDir, { log: logger });
   for (const [serverId, lines] of history.recoverTranscripts()) {
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }

@@ -79,6 +79,12 @@ export interface ReplayRequest {
   replayCount: number;
   /** Most messages for a `since` catch-up; past that `more` is set. */
   sinceLimit: number;
+  /**
+   * Most bytes of JSON the messages may take as one array (the frame's envelope is the caller's
+   * to leave room for): a `since` catch-up sends fewer and sets `more`, a fresh join sends the
+   * newest that fit.
+   */
+  maxBytes: number;
 }
 
 export interface Replay {
@@ -98,6 +104,8 @@ export interface MessagePage {
   limit: number;
   before?: number | undefined;
   after?: number | undefined;
+  /** Most bytes of JSON the page may take as one array: it then holds fewer than `limit`. */
+  maxBytes?: number | undefined;
 }
 
 /** Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer. */

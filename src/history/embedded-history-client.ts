@@ -32,7 +32,7 @@ export class EmbeddedHistoryClient implements HistoryClient {
   }
 
   isReady(): Promise<boolean> {
-    return this.call(() => this.history.store.ping()).catch(() => false);
+    return this.call(() => this.history.isWritable()).catch(() => false);
   }
 
   lag(): Promise<number> {

@@ -199,7 +199,9 @@ export class NatsHistoryService {
 
   /**
    * Persists and acks the oldest batch. False when writing failed: nothing of the batch was
-   * committed or acked, and it is tried again, in order.
+   * committed or acked, and it is tried again, in order. Once committed, a batch is never
+   * written again: a transcript that fails falls behind inside HistoryService instead of
+   * throwing here, and the persisted sequence moves before anything else can throw.
    */
   private writeBatch(): boolean {
     const batch = this.buffer.slice(0, this.maxBatch);
@@ -211,8 +213,8 @@ export class NatsHistoryService {
       return false;
     }
     this.buffer.splice(0, batch.length);
-    for (const msg of batch) msg.ack();
     this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
+    for (const msg of batch) msg.ack();
     this.wakeWaiters();
     return true;
   }
@@ -325,6 +327,7 @@ export class NatsHistoryService {
         return {
           lag: Math.max(0, info.state.last_seq - this.persistedSeq),
           persisted: this.persistedSeq,
+          writable: this.history.isWritable(),
         };
       }
       default:

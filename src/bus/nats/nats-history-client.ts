@@ -12,6 +12,8 @@ export interface HistoryStatus {
   lag: number;
   /** The highest stream sequence persisted. */
   persisted: number;
+  /** The history service's database takes writes. */
+  writable: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -49,8 +51,7 @@ export class NatsHistoryClient implements HistoryClient {
 
   async isReady(): Promise<boolean> {
     try {
-      await this.status();
-      return true;
+      return (await this.status()).writable;
     } catch {
       return false;
     }
