@@ -23,6 +23,7 @@ export interface Config {
   readonly presenceTtlMs: number;
   readonly streamMaxAgeMs: number;
   readonly natsRequestTimeoutMs: number;
+  readonly natsConnectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** How long a connection the server closes may take to read up to its close frame. */
   readonly closeGraceMs: number;
@@ -171,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     presenceTtlMs,
     streamMaxAgeMs,
     natsRequestTimeoutMs: duration(env, 'NATS_REQUEST_TIMEOUT', 5000, 100),
+    natsConnectTimeoutMs: duration(env, 'NATS_CONNECT_TIMEOUT', 30_000, 0),
     shutdownTimeoutMs,
     closeGraceMs,
     logLevel,

@@ -22,6 +22,28 @@ export type ServerFrame =
   | { type: 'error'; code: FrameErrorCode; message: string; client_id?: string }
   | { type: 'pong' };
 
+/** The largest `history` frame, in bytes of JSON (the contract's 1 MiB). */
+export const HISTORY_FRAME_MAX_BYTES = 1024 * 1024;
+/** The largest REST page of messages, in bytes of JSON (the contract's 4 MiB). */
+export const REST_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What a `history` frame's `messages` array may take: the frame less its largest envelope (the
+ * longest `last_id`, every flag), so that the whole frame stays within HISTORY_FRAME_MAX_BYTES.
+ */
+export const HISTORY_MESSAGES_MAX_BYTES =
+  HISTORY_FRAME_MAX_BYTES -
+  (Buffer.byteLength(
+    serialize({
+      type: 'history',
+      messages: [],
+      last_id: Number.MAX_SAFE_INTEGER,
+      more: true,
+      reset: true,
+    }),
+  ) -
+    '[]'.length);
+
 export type ParseResult =
   { ok: true; frame: ClientFrame } | { ok: false; message: string; clientId?: string };
 

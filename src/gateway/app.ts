@@ -57,7 +57,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   readIntegersStrictly(app);
   const metrics = createMetrics({
-    rooms: async () => (await history.listRooms()).length,
+    rooms: () => history.roomCount(),
     historyLag: () => history.lag(),
   });
   const hub = new RoomHub(

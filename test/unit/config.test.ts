@@ -15,6 +15,7 @@ describe('configuration', () => {
       maxFrameBytes: 65_536,
       maxMessageChars: 4000,
       connectionsPerAddress: 1000,
+      natsConnectTimeoutMs: 30_000,
     });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -31,10 +32,12 @@ describe('configuration', () => {
       NATS_URL: 'nats://127.0.0.1:4222',
       CONNECTIONS_PER_ADDRESS: '0',
       CLOSE_GRACE: '500ms',
+      NATS_CONNECT_TIMEOUT: '0',
     });
     expect(config.connectionsPerAddress).toBe(0);
     expect(config.closeGraceMs).toBe(500);
     expect(loadConfig({}).closeGraceMs).toBe(3000);
+    expect(config.natsConnectTimeoutMs).toBe(0);
     expect(config.dedupeWindowMs).toBe(30_000);
     expect(config.pingIntervalMs).toBe(1500);
     expect(config.sendBufferLimit).toBe(2 * 1024 * 1024);
@@ -60,6 +63,7 @@ describe('configuration', () => {
     ['CONNECTIONS_PER_ADDRESS', 'many'],
     ['CLOSE_GRACE', 'soon'],
     ['CLOSE_GRACE', '10s'],
+    ['NATS_CONNECT_TIMEOUT', 'soon'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

@@ -5,6 +5,7 @@ import { isValidRoomName } from '../../domain/message.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
+import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
 import { errorRef, roomIdParams } from './schemas.ts';
 
 export interface RoomRoutesDeps {
@@ -81,7 +82,9 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
         summary: 'A page of a room’s messages, oldest first',
         description:
           'Without `after`: the newest `limit` messages with id < `before` (when given). ' +
-          'With `after`: the oldest `limit` messages with id > `after`.',
+          'With `after`: the oldest `limit` messages with id > `after`. ' +
+          'A page holds at most 4 MiB of JSON, so it may hold fewer than `limit`: ' +
+          'page on until a page comes back empty.',
         tags: ['messages'],
         params: roomIdParams,
         querystring: {
@@ -100,7 +103,13 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
       const { id } = request.params;
       await existingRoom(history, id);
       const { limit, before, after } = request.query;
-      return history.messages({ serverId: id, limit, before, after });
+      return history.messages({
+        serverId: id,
+        limit,
+        before,
+        after,
+        maxBytes: REST_PAGE_MAX_BYTES,
+      });
     },
   );
 

@@ -9,7 +9,7 @@ import { TokenBucket } from '../../domain/token-bucket.ts';
 import { CLOSE, ChatError, ERRORS } from '../../errors.ts';
 import type { CloseCode } from '../../errors.ts';
 import type { ClientFrame, FrameErrorCode } from '../../protocol.ts';
-import { parseClientFrame, serialize } from '../../protocol.ts';
+import { HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { RoomHub } from './room-hub.ts';
 
@@ -80,6 +80,7 @@ export class ChatSession {
         since: this.target.since,
         replayCount: config.historyReplay,
         sinceLimit: SINCE_LIMIT,
+        maxBytes: HISTORY_MESSAGES_MAX_BYTES,
       });
       if (this.isClosed()) return;
       this.sendJoinFrame(
