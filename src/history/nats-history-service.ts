@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from '../bus/nats/connection.ts';
 import { respondInParts } from '../bus/nats/parts.ts';
-import { alignSequence, ensureStream } from '../bus/nats/stream.ts';
+import { ensureStream } from '../bus/nats/stream.ts';
 import {
   HISTORY_CONSUMER,
   HISTORY_QUEUE,
@@ -85,11 +85,12 @@ export class NatsHistoryService {
    */
   private async follow(): Promise<void> {
     const { jsm, js } = this.link;
-    await ensureStream(jsm, {
-      maxAgeMs: this.options.streamMaxAgeMs,
-      dedupeWindowMs: this.options.dedupeWindowMs,
-    });
-    if (await alignSequence(jsm, this.persistedSeq)) {
+    const moved = await ensureStream(
+      jsm,
+      { maxAgeMs: this.options.streamMaxAgeMs, dedupeWindowMs: this.options.dedupeWindowMs },
+      this.persistedSeq,
+    );
+    if (moved) {
       this.log.warn(
         { next: this.persistedSeq + 1 },
         'stream was behind the store: ids continue above it',
