@@ -138,7 +138,14 @@ interface Server {
 
 async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const dataDir = tempDir('chatroom-bench-');
-  const proc = await spawnChat({ DATA_DIR: dataDir, RATE_LIMIT: '0', LOG_LEVEL: 'warn', ...env });
+  // every load-generator client comes from 127.0.0.1: no per-address connection limit
+  const base = {
+    DATA_DIR: dataDir,
+    RATE_LIMIT: '0',
+    CONNECTIONS_PER_ADDRESS: '0',
+    LOG_LEVEL: 'warn',
+  };
+  const proc = await spawnChat({ ...base, ...env });
   return { proc, pid: proc.child.pid!, dataDir };
 }
 

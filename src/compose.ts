@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
-import { connectNats } from './bus/nats/connection.ts';
-import type { NatsLink } from './bus/nats/connection.ts';
+import { NatsUnreachableError, openNatsLink } from './bus/nats/connection.ts';
 import { NatsBus } from './bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from './bus/nats/nats-history-client.ts';
 import { NatsHistoryService } from './history/nats-history-service.ts';
+import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 import { buildGateway } from './gateway/app.ts';
 import type { Gateway } from './gateway/app.ts';
@@ -56,7 +56,7 @@ export async function startEmbedded(
 }
 
 function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
-  const history = new HistoryService(config.dataDir);
+  const history = new HistoryService(config.dataDir, { log: logger });
   for (const [serverId, lines] of history.recoverTranscripts()) {
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }
@@ -72,31 +72,25 @@ export type NatsRole = 'all' | 'gateway' | 'history';
 
 /**
  * NATS mode. `gateway`: a stateless gateway; `history`: the history service alone; `all`: both
- * in one process (what `npm start` runs when NATS_URL is set).
+ * in one process (what `npm start` runs when NATS_URL is set). A gateway listens before NATS
+ * answers (`/healthz` 200, `/readyz` 503 meanwhile); the chat is running, and the startup line
+ * printed, once NATS is connected (and, for `all`, the history service and the live feed run).
+ * No NATS server within NATS_CONNECT_TIMEOUT: a ConfigError naming NATS_URL.
  */
 export async function startNats(
   config: Config,
   role: NatsRole,
   logger: FastifyBaseLogger,
+  say: (line: string) => void = console.log,
 ): Promise<RunningChat> {
   const natsUrl = config.natsUrl!;
-  const link: NatsLink = await connectNats(natsUrl, `chatroom-${role}`, logger);
-  let historyService: NatsHistoryService | undefined;
-  let history: HistoryService | undefined;
-  if (role !== 'gateway') {
-    history = openHistory(config, logger);
-    historyService = new NatsHistoryService(
-      history,
-      link,
-      {
-        streamMaxAgeMs: config.streamMaxAgeMs,
-        dedupeWindowMs: config.dedupeWindowMs,
-        catchUpTimeoutMs: config.natsRequestTimeoutMs - 500,
-      },
-      logger,
-    );
-    await historyService.start();
-  }
+  const what = { all: 'gateway + history service', gateway: 'gateway', history: 'history service' }[
+    role
+  ];
+  const history = role === 'gateway' ? undefined : openHistory(config, logger);
+  const link = openNatsLink(natsUrl, `chatroom-${role}`, logger, {
+    connectTimeoutMs: config.natsConnectTimeoutMs,
+  });
   let gateway: Gateway | undefined;
   let bus: NatsBus | undefined;
   let url: string | undefined;
@@ -111,9 +105,38 @@ export async function startNats(
     });
     url = await listen(gateway, config);
   }
-  const what = { all: 'gateway + history service', gateway: 'gateway', history: 'history service' }[
-    role
-  ];
+  const limit = config.natsConnectTimeoutMs;
+  say(
+    `chatroom NATS mode, ${what}: waiting for NATS at ${natsUrl}` +
+      (limit > 0 ? ` (gives up after ${limit / 1000} s)` : '') +
+      (url ? `; ${url}/healthz answers, /readyz says 503 until then` : ''),
+  );
+  let historyService: NatsHistoryService | undefined;
+  try {
+    await link.connect();
+    if (history) {
+      historyService = new NatsHistoryService(
+        history,
+        link,
+        {
+          streamMaxAgeMs: config.streamMaxAgeMs,
+          dedupeWindowMs: config.dedupeWindowMs,
+          catchUpTimeoutMs: config.natsRequestTimeoutMs - 500,
+        },
+        logger,
+      );
+      await historyService.start();
+    }
+    // the stream exists now: a join right after the startup line finds the live feed running
+    if (role === 'all') await bus?.started();
+  } catch (error) {
+    if (gateway) await gateway.app.close();
+    await bus?.close();
+    await link.close();
+    history?.close();
+    if (error instanceof NatsUnreachableError) throw new ConfigError('NATS_URL', error.message);
+    throw error;
+  }
   const where = role === 'gateway' ? 'no local data' : `data in ${config.dataDir}`;
   return {
     startupLine:

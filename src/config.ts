@@ -10,6 +10,8 @@ export interface Config {
   readonly rateLimit: number;
   readonly dedupeWindowMs: number;
   readonly allowedOrigins: readonly string[];
+  /** WebSockets one client address may hold open on this gateway; 0: no limit. */
+  readonly connectionsPerAddress: number;
   readonly maxFrameBytes: number;
   readonly maxMessageChars: number;
   readonly sendBufferLimit: number;
@@ -21,7 +23,10 @@ export interface Config {
   readonly presenceTtlMs: number;
   readonly streamMaxAgeMs: number;
   readonly natsRequestTimeoutMs: number;
+  readonly natsConnectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** How long a connection the server closes may take to read up to its close frame. */
+  readonly closeGraceMs: number;
   readonly logLevel: string;
 }
 
@@ -141,6 +146,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (streamMaxAgeMs < dedupeWindowMs) {
     throw new ConfigError('STREAM_MAX_AGE', 'must be at least DEDUPE_WINDOW');
   }
+  const shutdownTimeoutMs = duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100);
+  const closeGraceMs = duration(env, 'CLOSE_GRACE', 3000, 100);
+  if (closeGraceMs >= shutdownTimeoutMs) {
+    throw new ConfigError('CLOSE_GRACE', 'must be shorter than SHUTDOWN_TIMEOUT');
+  }
   return Object.freeze({
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -150,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
     dedupeWindowMs,
     allowedOrigins: Object.freeze(origins(env)),
+    connectionsPerAddress: integer(env, 'CONNECTIONS_PER_ADDRESS', 1000, 0, 1_000_000),
     maxFrameBytes: size(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024),
     maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
     sendBufferLimit: size(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),
@@ -161,7 +172,9 @@ export function loadConfig(env: Env = process.env): Config {
     presenceTtlMs,
     streamMaxAgeMs,
     natsRequestTimeoutMs: duration(env, 'NATS_REQUEST_TIMEOUT', 5000, 100),
-    shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', 10_000, 100),
+    natsConnectTimeoutMs: duration(env, 'NATS_CONNECT_TIMEOUT', 30_000, 0),
+    shutdownTimeoutMs,
+    closeGraceMs,
     logLevel,
   });
 }

@@ -2,6 +2,8 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { createLogger, startEmbedded, startNats } from './compose.ts';
 import type { RunningChat } from './compose.ts';
+import { watchProcessErrors } from './internal-errors.ts';
+import type { FastifyBaseLogger } from 'fastify';
 
 type Role = 'all' | 'gateway' | 'history';
 
@@ -11,8 +13,7 @@ function parseRole(arg: string | undefined): Role {
   throw new Error(`unknown role "${arg}": expected "gateway" or "history"`);
 }
 
-async function start(config: Config, role: Role): Promise<RunningChat> {
-  const logger = createLogger(config);
+async function start(config: Config, role: Role, logger: FastifyBaseLogger): Promise<RunningChat> {
   if (config.natsUrl === undefined) {
     if (role !== 'all') {
       throw new ConfigError(
@@ -35,13 +36,17 @@ async function main(): Promise<void> {
     console.error(`chatroom: ${(error as Error).message}`);
     process.exit(2);
   }
-  const chat = await start(config, role);
-  console.log(chat.startupLine);
+  const logger = createLogger(config);
+  // an error in a handler or timer is logged and counted, never fatal (see internal-errors.ts)
+  watchProcessErrors(logger);
+  let chat: RunningChat | undefined = undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`chatroom: ${signal} received, shutting down`);
+    // still starting (e.g. waiting for NATS): nothing was accepted yet, so nothing to finish
+    if (!chat) process.exit(0);
     const deadline = setTimeout(() => {
       console.error('chatroom: shutdown took too long; exiting');
       process.exit(1);
@@ -57,6 +62,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  chat = await start(config, role, logger);
+  console.log(chat.startupLine);
 }
 
 main().catch((error: unknown) => {

@@ -12,7 +12,8 @@ export type FrameErrorCode = 'bad_request' | 'empty' | 'too_long' | 'rate_limite
 
 export type ServerFrame =
   | { type: 'history'; messages: Message[]; last_id: number; more?: true; reset?: true }
-  | { type: 'presence'; users: string[] }
+  /** The first PRESENCE_PAGE_LIMIT names, sorted; `more` when `total` is larger. */
+  | { type: 'presence'; users: string[]; total: number; more?: true }
   | ({ type: 'message' } & Message)
   | { type: 'ack'; client_id: string | null; id: number }
   | { type: 'join' | 'leave'; username: string }
@@ -20,6 +21,28 @@ export type ServerFrame =
   | { type: 'typing'; username: string }
   | { type: 'error'; code: FrameErrorCode; message: string; client_id?: string }
   | { type: 'pong' };
+
+/** The largest `history` frame, in bytes of JSON (the contract's 1 MiB). */
+export const HISTORY_FRAME_MAX_BYTES = 1024 * 1024;
+/** The largest REST page of messages, in bytes of JSON (the contract's 4 MiB). */
+export const REST_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What a `history` frame's `messages` array may take: the frame less its largest envelope (the
+ * longest `last_id`, every flag), so that the whole frame stays within HISTORY_FRAME_MAX_BYTES.
+ */
+export const HISTORY_MESSAGES_MAX_BYTES =
+  HISTORY_FRAME_MAX_BYTES -
+  (Buffer.byteLength(
+    serialize({
+      type: 'history',
+      messages: [],
+      last_id: Number.MAX_SAFE_INTEGER,
+      more: true,
+      reset: true,
+    }),
+  ) -
+    '[]'.length);
 
 export type ParseResult =
   { ok: true; frame: ClientFrame } | { ok: false; message: string; clientId?: string };

@@ -48,8 +48,17 @@ export class EmbeddedBus implements MessageBus {
     return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
   }
 
+  /** The in-process log never loses its place. */
+  onGap(): Subscription {
+    return { unsubscribe: () => undefined };
+  }
+
   publishEvent(event: RoomEvent): void {
     this.listeners.emit(event);
+  }
+
+  maxEventBytes(): number {
+    return Number.POSITIVE_INFINITY;
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {

@@ -1,7 +1,12 @@
 import type { Message } from '../domain/message.ts';
+import { reportInternalError } from '../internal-errors.ts';
 import type { RoomEvent, Subscription } from './types.ts';
 
-/** The local end of a bus: message handlers per room, and room-event handlers. */
+/**
+ * The local end of a bus: message handlers per room, and room-event handlers. A handler that
+ * throws is reported and skipped: the others still get the message, and the NATS callback or
+ * write loop that called it goes on (a JetStream consumer whose callback throws stops).
+ */
 export class BusListeners {
   private readonly rooms = new Map<number, Set<(message: Message) => void>>();
   private readonly events = new Set<(event: RoomEvent) => void>();
@@ -27,7 +32,7 @@ export class BusListeners {
 
   deliver(message: Message): void {
     const handlers = this.rooms.get(message.server_id);
-    if (handlers) for (const handler of handlers) handler(message);
+    if (handlers) for (const handler of handlers) call(handler, message);
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
@@ -36,6 +41,14 @@ export class BusListeners {
   }
 
   emit(event: RoomEvent): void {
-    for (const handler of this.events) handler(event);
+    for (const handler of this.events) call(handler, event);
+  }
+}
+
+function call<T>(handler: (value: T) => void, value: T): void {
+  try {
+    handler(value);
+  } catch (error) {
+    reportInternalError('bus_listener', error);
   }
 }

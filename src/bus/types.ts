@@ -18,14 +18,26 @@ export interface PublishResult {
 }
 
 /**
+ * One part of a gateway's whole presence, sent as a heartbeat: the `parts` parts of one `epoch`
+ * together replace what was known of the gateway (a room may span parts; each part's JSON fits
+ * the bus's `maxEventBytes`). Part numbers run from 1 to `parts`.
+ */
+export interface GatewayStatePart {
+  epoch: number;
+  part: number;
+  parts: number;
+  state: GatewayPresence;
+}
+
+/**
  * Ephemeral room events. They are not stored; each says which gateway sent it so that a gateway
  * can skip its own (it applied them locally already).
  */
 export type RoomEvent =
   | { kind: 'join' | 'leave'; gatewayId: string; serverId: number; username: string }
   | { kind: 'typing'; gatewayId: string; serverId: number; username: string }
-  /** A gateway's whole presence, sent as a heartbeat: it replaces what was known of it. */
-  | { kind: 'gateway_state'; gatewayId: string; state: GatewayPresence }
+  /** A part of a gateway's heartbeat: a whole epoch replaces what was known of it. */
+  | ({ kind: 'gateway_state'; gatewayId: string } & GatewayStatePart)
   /** A gateway started: the others answer with their state at once. */
   | { kind: 'gateway_hello'; gatewayId: string }
   /** A gateway is shutting down: its users leave now rather than when its heartbeats stop. */
@@ -44,7 +56,15 @@ export interface MessageBus {
    * once each. A gateway subscribes before it reads a replay and merges the two by id.
    */
   subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription>;
+  /**
+   * Calls `handler` when the live feed lost its place (the log no longer holds what follows it):
+   * subscribers may have missed messages, so their clients must rejoin with `since=`.
+   */
+  onGap(handler: () => void): Subscription;
+  /** Best effort: an event that cannot be sent is dropped (and logged), never thrown. */
   publishEvent(event: RoomEvent): void;
+  /** The largest event `publishEvent` carries, in bytes of JSON (NATS: the server's max_payload). */
+  maxEventBytes(): number;
   onEvent(handler: (event: RoomEvent) => void): Subscription;
   /** True while the bus can take messages (for `/readyz`). */
   isReady(): boolean;
@@ -59,6 +79,12 @@ export interface ReplayRequest {
   replayCount: number;
   /** Most messages for a `since` catch-up; past that `more` is set. */
   sinceLimit: number;
+  /**
+   * Most bytes of JSON the messages may take as one array (the frame's envelope is the caller's
+   * to leave room for): a `since` catch-up sends fewer and sets `more`, a fresh join sends the
+   * newest that fit.
+   */
+  maxBytes: number;
 }
 
 export interface Replay {
@@ -78,11 +104,15 @@ export interface MessagePage {
   limit: number;
   before?: number | undefined;
   after?: number | undefined;
+  /** Most bytes of JSON the page may take as one array: it then holds fewer than `limit`. */
+  maxBytes?: number | undefined;
 }
 
 /** Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer. */
 export interface HistoryClient {
   listRooms(): Promise<Room[]>;
+  /** How many rooms there are (for `/metrics`), without reading them. */
+  roomCount(): Promise<number>;
   getRoom(id: number): Promise<Room | undefined>;
   /** Rejects with ChatError `room_name_taken` when the name is taken (case-insensitive). */
   createRoom(name: string): Promise<Room>;

@@ -23,6 +23,14 @@ export interface Room {
 
 // Control characters (C0, DEL, C1) are refused in names: they break terminals and transcripts.
 const CONTROL = /\p{Cc}/u;
+// With the u flag a surrogate pair is one code point, so this matches only lone surrogates: text
+// that is not Unicode, which SQLite (U+FFFD) and the transcript would each store differently.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** True unless the text holds a lone surrogate. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
 
 export function codePointLength(text: string): number {
   let count = text.length;
@@ -40,9 +48,10 @@ export function codePointLength(text: string): number {
   return count;
 }
 
-export type TextProblem = 'empty' | 'too_long';
+export type TextProblem = 'malformed' | 'empty' | 'too_long';
 
 export function checkMessageText(text: string, maxChars: number): TextProblem | undefined {
+  if (!isWellFormed(text)) return 'malformed';
   if (text.trim().length === 0) return 'empty';
   // Cheap pre-check: a string of at most maxChars UTF-16 units has at most maxChars code points.
   if (text.length > maxChars && codePointLength(text) > maxChars) return 'too_long';
@@ -54,13 +63,19 @@ export function normalizeUsername(raw: string | undefined | null): string | unde
   if (raw === undefined || raw === null) return undefined;
   const name = raw.trim();
   const length = codePointLength(name);
-  if (length < 1 || length > 32 || CONTROL.test(name)) return undefined;
+  if (length < 1 || length > 32 || CONTROL.test(name) || !isWellFormed(name)) return undefined;
   return name;
 }
 
 export function isValidRoomName(name: string): boolean {
   const length = codePointLength(name);
-  return length >= 1 && length <= 64 && !CONTROL.test(name) && name.trim().length > 0;
+  return (
+    length >= 1 &&
+    length <= 64 &&
+    !CONTROL.test(name) &&
+    isWellFormed(name) &&
+    name.trim().length > 0
+  );
 }
 
 export function isValidClientId(clientId: string): boolean {

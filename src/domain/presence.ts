@@ -1,3 +1,11 @@
+import { SortedNames } from './sorted-names.ts';
+
+/**
+ * Most names in a `presence` frame, and in one page of REST presence; a bigger room's frame says
+ * `total` and `more`, and the rest is paged with `after=`.
+ */
+export const PRESENCE_PAGE_LIMIT = 1000;
+
 /** The users one gateway holds in each room (a heartbeat's content). */
 export type GatewayPresence = Array<[serverId: number, usernames: string[]]>;
 
@@ -17,6 +25,8 @@ export interface PresenceChange {
 export class RoomPresence {
   // serverId -> username -> gatewayId -> open connections on that gateway
   private readonly rooms = new Map<number, Map<string, Map<string, number>>>();
+  // serverId -> the room's usernames in code-point order, kept as users come and go
+  private readonly sorted = new Map<number, SortedNames>();
 
   /** Counts one more connection; true when the user was not in the room before. */
   add(serverId: number, username: string, gatewayId: string): boolean {
@@ -24,7 +34,10 @@ export class RoomPresence {
     if (!users) this.rooms.set(serverId, (users = new Map<string, Map<string, number>>()));
     let gateways = users.get(username);
     const joined = gateways === undefined;
-    if (!gateways) users.set(username, (gateways = new Map<string, number>()));
+    if (!gateways) {
+      users.set(username, (gateways = new Map<string, number>()));
+      this.sortedOf(serverId).add(username);
+    }
     gateways.set(gatewayId, (gateways.get(gatewayId) ?? 0) + 1);
     return joined;
   }
@@ -42,7 +55,11 @@ export class RoomPresence {
     gateways.delete(gatewayId);
     if (gateways.size > 0) return false;
     users.delete(username);
-    if (users.size === 0) this.rooms.delete(serverId);
+    this.sorted.get(serverId)?.delete(username);
+    if (users.size === 0) {
+      this.rooms.delete(serverId);
+      this.sorted.delete(serverId);
+    }
     return true;
   }
 
@@ -108,8 +125,19 @@ export class RoomPresence {
     return this.rooms.get(serverId)?.size ?? 0;
   }
 
-  /** Usernames in the room, sorted, each once. */
+  /** Usernames in the room, sorted by code point, each once. */
   users(serverId: number): string[] {
-    return [...(this.rooms.get(serverId)?.keys() ?? [])].sort();
+    return this.sorted.get(serverId)?.all() ?? [];
+  }
+
+  /** The first `limit` usernames of the room that sort after `after` (from the first without). */
+  page(serverId: number, after: string | undefined, limit: number): string[] {
+    return this.sorted.get(serverId)?.page(after, limit) ?? [];
+  }
+
+  private sortedOf(serverId: number): SortedNames {
+    let names = this.sorted.get(serverId);
+    if (!names) this.sorted.set(serverId, (names = new SortedNames()));
+    return names;
   }
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
 import { webRoutes } from './routes/web.ts';
+import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import { RoomHub } from './ws/room-hub.ts';
 import { registerWebSocketRoute } from './ws/ws-route.ts';
 
@@ -46,10 +47,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       : { loggerInstance: deps.logger }),
     // WebSocket frames above the limit are refused by ws with 1009; request bodies by Fastify.
     bodyLimit: config.maxFrameBytes,
-    ajv: { customOptions: { removeAdditional: false } },
+    ajv: ajvOptions,
+    // A URL Fastify cannot route (a bad percent-encoding, a path parameter past 100 characters)
+    // is a bad request like any other, in the catalogue's shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      metrics.errors.inc({ code: 'bad_request' });
+      void reply.code(400).send(errorBody(400, 'bad_request', error.message));
+    },
   });
+  readIntegersStrictly(app);
   const metrics = createMetrics({
-    rooms: async () => (await history.listRooms()).length,
+    rooms: () => history.roomCount(),
     historyLag: () => history.lag(),
   });
   const hub = new RoomHub(

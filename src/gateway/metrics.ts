@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { internalErrors } from '../internal-errors.ts';
 
 export interface GatewayMetrics {
   readonly registry: client.Registry;
@@ -10,6 +11,7 @@ export interface GatewayMetrics {
 }
 
 export interface MetricSources {
+  /** How many rooms there are: a count, never the list (a scrape must stay cheap). */
   rooms: () => Promise<number>;
   historyLag: () => Promise<number>;
 }
@@ -18,6 +20,7 @@ export interface MetricSources {
 export function createMetrics(sources: MetricSources): GatewayMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  registry.registerMetric(internalErrors);
   const metrics: GatewayMetrics = {
     registry,
     connections: new client.Gauge({

@@ -11,6 +11,10 @@ export class EmbeddedHistoryClient implements HistoryClient {
     return this.call(() => this.history.listRooms());
   }
 
+  roomCount(): Promise<number> {
+    return this.call(() => this.history.roomCount());
+  }
+
   getRoom(id: number): Promise<Room | undefined> {
     return this.call(() => this.history.getRoom(id));
   }
@@ -28,7 +32,7 @@ export class EmbeddedHistoryClient implements HistoryClient {
   }
 
   isReady(): Promise<boolean> {
-    return this.call(() => this.history.store.ping()).catch(() => false);
+    return this.call(() => this.history.isWritable()).catch(() => false);
   }
 
   lag(): Promise<number> {

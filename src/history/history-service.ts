@@ -1,10 +1,12 @@
-import path from 'node:path';
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import { ChatError } from '../errors.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
-import { RoomNameTakenError, SqliteStore } from '../store/sqlite-store.ts';
-import type { NewMessage } from '../store/sqlite-store.ts';
-import { TranscriptStore } from '../store/transcript.ts';
+import { openDataDir } from '../store/data-dir.ts';
+import { RoomNameTakenError } from '../store/sqlite-store.ts';
+import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
+import type { TranscriptStore } from '../store/transcript.ts';
+import { TranscriptSync } from '../store/transcript-sync.ts';
+import type { TranscriptLog } from '../store/transcript-sync.ts';
 
 export interface StoredDraft {
   draft: MessageDraft;
@@ -14,31 +16,55 @@ export interface StoredDraft {
 export type AppendResult =
   { id: number; duplicate: false; message: Message } | { id: number; duplicate: true };
 
+export interface HistoryServiceOptions {
+  log?: TranscriptLog;
+  /** How often a transcript that could not be written is tried again (default 1 s). */
+  transcriptRetryMs?: number;
+}
+
 const RECOVERY_PAGE = 1000;
+const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
 
 /**
  * The history service: the only owner of the SQLite store and the JSONL transcripts. It persists
- * messages (SQLite first, then the transcript) and answers room and history queries.
+ * messages (SQLite first, then the transcript) and answers room and history queries. Once SQLite
+ * committed, a message is stored: a transcript that cannot be written falls behind and is
+ * repaired from SQLite later, it never fails the write.
  */
 export class HistoryService {
   readonly store: SqliteStore;
   readonly transcripts: TranscriptStore;
+  private readonly sync: TranscriptSync;
 
-  constructor(dataDir: string) {
-    this.store = new SqliteStore(path.join(dataDir, 'chatroom.db'));
-    this.transcripts = new TranscriptStore(path.join(dataDir, 'message_history'));
+  /** Throws ConfigError('DATA_DIR') when the directory or the database cannot be used. */
+  constructor(dataDir: string, options: HistoryServiceOptions = {}) {
+    ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
+    this.sync = new TranscriptSync(this.transcripts, {
+      readAfter: (serverId, after) =>
+        this.store.messages({ serverId, after, limit: RECOVERY_PAGE }),
+      log: options.log ?? SILENT,
+      retryMs: options.transcriptRetryMs ?? 1000,
+    });
   }
 
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */
   recoverTranscripts(): Map<number, number> {
-    const appended = new Map<number, number>();
-    for (const room of this.store.listRooms()) {
-      const count = this.transcripts.recover(room.id, (after) =>
-        this.store.messages({ serverId: room.id, after, limit: RECOVERY_PAGE }),
-      );
-      if (count > 0) appended.set(room.id, count);
+    return this.sync.recover(this.store.listRooms().map((room) => room.id));
+  }
+
+  /** Rooms whose transcript is behind SQLite (a write failed; it is being repaired). */
+  transcriptsBehind(): number[] {
+    return this.sync.behindRooms();
+  }
+
+  /** True when the database takes a write now (what `/readyz` asks). */
+  isWritable(): boolean {
+    try {
+      this.store.probeWrite();
+      return true;
+    } catch {
+      return false;
     }
-    return appended;
   }
 
   /**
@@ -67,17 +93,17 @@ export class HistoryService {
         return { id: message.id, duplicate: false, message };
       }),
     );
-    this.transcripts.append(results.flatMap((r) => (r.duplicate ? [] : [r.message])));
+    this.sync.append(results.flatMap((r) => (r.duplicate ? [] : [r.message])));
     return results;
   }
 
   /**
    * Stores messages the log already numbered (NATS mode: id = stream sequence), in one
-   * transaction, then appends them to the transcripts.
+   * transaction, then appends them to the transcripts. Throws only when nothing was committed.
    */
   appendNumbered(messages: readonly NewMessage[]): void {
     const stored = this.store.insertMessages(messages);
-    this.transcripts.append(stored);
+    this.sync.append(stored);
   }
 
   listRooms(): Room[] {
@@ -86,6 +112,10 @@ export class HistoryService {
 
   getRoom(id: number): Room | undefined {
     return this.store.getRoom(id);
+  }
+
+  roomCount(): number {
+    return this.store.roomCount();
   }
 
   createRoom(name: string): Room {
@@ -105,32 +135,28 @@ export class HistoryService {
     return this.store.messages(page);
   }
 
+  /**
+   * A joining client's history: with `since` (up to the room's newest id) the oldest messages
+   * after it that fit `sinceLimit` and `maxBytes`, `more` when some were left out; else the newest
+   * of the last `replayCount` that fit `maxBytes`.
+   */
   replay(request: ReplayRequest): Replay {
     // One synchronous read: the messages and lastId describe the same moment.
     const lastId = this.store.lastId(request.serverId);
-    const since = request.since;
+    const { serverId, since, maxBytes } = request;
     if (since !== undefined && since <= lastId) {
-      const page = this.store.messages({
-        serverId: request.serverId,
-        after: since,
-        limit: request.sinceLimit + 1,
-      });
-      const more = page.length > request.sinceLimit;
-      return {
-        messages: more ? page.slice(0, request.sinceLimit) : page,
-        lastId,
-        more,
-        reset: false,
-      };
+      const page = this.store.page({ serverId, after: since, limit: request.sinceLimit, maxBytes });
+      return { messages: page.messages, lastId, more: page.more, reset: false };
     }
     const messages =
       request.replayCount === 0
         ? []
-        : this.store.messages({ serverId: request.serverId, limit: request.replayCount });
+        : this.store.messages({ serverId, limit: request.replayCount, maxBytes });
     return { messages, lastId, more: false, reset: since !== undefined };
   }
 
   close(): void {
+    this.sync.close();
     this.transcripts.close();
     this.store.close();
   }

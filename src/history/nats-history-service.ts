@@ -3,7 +3,8 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from '../bus/nats/connection.ts';
-import { alignSequence, ensureStream } from '../bus/nats/stream.ts';
+import { respondInParts } from '../bus/nats/parts.ts';
+import { ensureStream } from '../bus/nats/stream.ts';
 import {
   HISTORY_CONSUMER,
   HISTORY_QUEUE,
@@ -15,6 +16,7 @@ import {
 import type { HistoryReply, StreamPayload } from '../bus/nats/subjects.ts';
 import type { MessagePage, ReplayRequest } from '../bus/types.ts';
 import { ChatError } from '../errors.ts';
+import { reportInternalError } from '../internal-errors.ts';
 import type { NewMessage } from '../store/sqlite-store.ts';
 import type { HistoryService } from './history-service.ts';
 
@@ -43,6 +45,9 @@ export class NatsHistoryService {
   private messages: ConsumerMessages | undefined;
   private requests: Subscription | undefined;
   private readonly maxBatch: number;
+  private resuming = false;
+  private resumeAgain = false;
+  private closed = false;
 
   constructor(
     private readonly history: HistoryService,
@@ -55,12 +60,37 @@ export class NatsHistoryService {
   }
 
   async start(): Promise<void> {
-    const { jsm, js, nc } = this.link;
-    await ensureStream(jsm, {
-      maxAgeMs: this.options.streamMaxAgeMs,
-      dedupeWindowMs: this.options.dedupeWindowMs,
+    const { nc } = this.link;
+    await this.follow();
+    this.link.onReconnect(() => void this.resume());
+    this.requests = nc.subscribe(HISTORY_WILDCARD, {
+      queue: HISTORY_QUEUE,
+      callback: (error, msg) => {
+        if (error) {
+          this.log.warn({ err: error }, 'history request subscription failed');
+          return;
+        }
+        this.answer(msg).catch((failure: unknown) =>
+          reportInternalError('history_request', failure, this.log),
+        );
+      },
     });
-    if (await alignSequence(jsm, this.persistedSeq)) {
+    // the server has the subscription once this round trip is done: queries are answered now
+    await nc.flush();
+  }
+
+  /**
+   * Makes sure the stream exists and continues above the store, then consumes it from right
+   * after the last persisted message.
+   */
+  private async follow(): Promise<void> {
+    const { jsm, js } = this.link;
+    const moved = await ensureStream(
+      jsm,
+      { maxAgeMs: this.options.streamMaxAgeMs, dedupeWindowMs: this.options.dedupeWindowMs },
+      this.persistedSeq,
+    );
+    if (moved) {
       this.log.warn(
         { next: this.persistedSeq + 1 },
         'stream was behind the store: ids continue above it',
@@ -72,14 +102,43 @@ export class NatsHistoryService {
       max_messages: 1000,
       callback: (msg) => this.receive(msg),
     });
-    this.requests = nc.subscribe(HISTORY_WILDCARD, {
-      queue: HISTORY_QUEUE,
-      callback: (error, msg) => {
-        if (!error) void this.answer(msg);
-      },
-    });
-    // the server has the subscription once this round trip is done: queries are answered now
-    await nc.flush();
+  }
+
+  /**
+   * After a reconnect, consumes anew from the store's position: the nats-server may have been
+   * restarted (its consumer state lags after `kill -9`) or may have lost the stream altogether
+   * (then it is recreated above the store, as at start). What was received before is written
+   * first, so that the new stream's sequences cannot meet it.
+   */
+  private async resume(): Promise<void> {
+    if (this.resuming) {
+      this.resumeAgain = true;
+      return;
+    }
+    this.resuming = true;
+    try {
+      await this.messages?.close();
+      this.messages = undefined;
+      while (this.buffer.length > 0 && this.writeBatch()) {
+        // write what the old consumer delivered before it stopped
+      }
+      while (!this.closed) {
+        try {
+          await this.follow();
+          this.log.info({ persisted: this.persistedSeq }, 'following the stream again');
+          break;
+        } catch (error) {
+          this.log.warn({ err: error }, 'cannot follow the stream yet; retrying');
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        }
+      }
+    } finally {
+      this.resuming = false;
+    }
+    if (this.resumeAgain) {
+      this.resumeAgain = false;
+      await this.resume();
+    }
   }
 
   /**
@@ -112,6 +171,7 @@ export class NatsHistoryService {
 
   /** Stops taking messages, writes what it has, and stops answering. */
   async close(): Promise<void> {
+    this.closed = true;
     this.requests?.unsubscribe();
     await this.messages?.close();
     while (this.buffer.length > 0 && this.writeBatch()) {
@@ -140,7 +200,9 @@ export class NatsHistoryService {
 
   /**
    * Persists and acks the oldest batch. False when writing failed: nothing of the batch was
-   * committed or acked, and it is tried again, in order.
+   * committed or acked, and it is tried again, in order. Once committed, a batch is never
+   * written again: a transcript that fails falls behind inside HistoryService instead of
+   * throwing here, and the persisted sequence moves before anything else can throw.
    */
   private writeBatch(): boolean {
     const batch = this.buffer.slice(0, this.maxBatch);
@@ -152,8 +214,8 @@ export class NatsHistoryService {
       return false;
     }
     this.buffer.splice(0, batch.length);
-    for (const msg of batch) msg.ack();
     this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
+    for (const msg of batch) msg.ack();
     this.wakeWaiters();
     return true;
   }
@@ -239,13 +301,17 @@ export class NatsHistoryService {
         };
       }
     }
-    msg.respond(JSON.stringify(reply));
+    // any size: parts that fit the server's max_payload; an asker waiting for a part that
+    // cannot be sent times out with `unavailable`
+    respondInParts(this.link.nc, msg, JSON.stringify(reply));
   }
 
   private async handle(op: string, msg: Msg): Promise<unknown> {
     switch (op) {
       case 'rooms':
         return this.history.listRooms();
+      case 'room_count':
+        return this.history.roomCount();
       case 'room':
         return this.history.getRoom(msg.json<{ id: number }>().id) ?? null;
       case 'create_room':
@@ -262,6 +328,7 @@ export class NatsHistoryService {
         return {
           lag: Math.max(0, info.state.last_seq - this.persistedSeq),
           persisted: this.persistedSeq,
+          writable: this.history.isWritable(),
         };
       }
       default:

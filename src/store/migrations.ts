@@ -28,14 +28,22 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO rooms (id, name, name_key, created_at)
     VALUES (1, 'general', 'general', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
   `,
+  `
+  -- one row, rewritten by the readiness probe: a commit is what a message write needs
+  CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
+  `,
 ];
+
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
+    throw new SchemaTooNewError(
       `the database has schema version ${current}, newer than this build's ${SCHEMA_VERSION}`,
     );
   }

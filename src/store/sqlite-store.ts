@@ -19,6 +19,14 @@ export interface MessageQuery {
   limit: number;
   before?: number | undefined;
   after?: number | undefined;
+  /** Most bytes of JSON the page may take as one array; at least one message is returned. */
+  maxBytes?: number | undefined;
+}
+
+/** A page of messages and whether messages past it (beyond `limit` or `maxBytes`) were left out. */
+export interface MessagesPage {
+  messages: Message[];
+  more: boolean;
 }
 
 export class RoomNameTakenError extends Error {
@@ -32,18 +40,24 @@ export class SqliteStore {
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
-    // could undo the last transactions. See README, "Durability".
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
-    const db = this.db;
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
+      // could undo the last transactions. See README, "Durability".
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db = db;
     this.stmt = {
       rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
       room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
+      roomCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rooms'),
       insertRoom: db.prepare<[string, string, string], Room>(
         'INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id, name, created_at',
       ),
@@ -63,7 +77,9 @@ export class SqliteStore {
       byClientId: db.prepare<[number, string, string, string], { id: number }>(
         'SELECT id FROM messages WHERE server_id = ? AND username = ? AND client_id = ? AND ts >= ? ORDER BY id LIMIT 1',
       ),
-      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+      probe: db.prepare<[string]>(
+        'INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      ),
     };
   }
 
@@ -73,6 +89,10 @@ export class SqliteStore {
 
   getRoom(id: number): Room | undefined {
     return this.stmt.room.get(id);
+  }
+
+  roomCount(): number {
+    return this.stmt.roomCount.get()?.n ?? 0;
   }
 
   createRoom(name: string, createdAt: string): Room {
@@ -126,15 +146,28 @@ export class SqliteStore {
 
   /** Newest `limit` messages below `before` (or the newest), or oldest `limit` above `after`. */
   messages(query: MessageQuery): Message[] {
+    return this.page(query).messages;
+  }
+
+  /**
+   * As `messages`, capped at `maxBytes` of JSON: with `after` the oldest that fit, else the
+   * newest that fit (a client paging on from either end misses nothing). Reads one row past
+   * `limit` to tell whether there is more.
+   */
+  page(query: MessageQuery): MessagesPage {
+    const maxBytes = query.maxBytes ?? Infinity;
     if (query.after !== undefined) {
-      return this.stmt.after.all(query.serverId, query.after, query.limit);
+      const rows = this.stmt.after.iterate(query.serverId, query.after, query.limit + 1);
+      return capped(rows, query.limit, maxBytes);
     }
-    const rows = this.stmt.latest.all(
+    const rows = this.stmt.latest.iterate(
       query.serverId,
       query.before ?? Number.MAX_SAFE_INTEGER,
-      query.limit,
+      query.limit + 1,
     );
-    return rows.reverse();
+    const page = capped(rows, query.limit, maxBytes);
+    page.messages.reverse();
+    return page;
   }
 
   lastId(serverId: number): number {
@@ -145,13 +178,38 @@ export class SqliteStore {
     return this.stmt.maxId.get()?.id ?? 0;
   }
 
-  /** True when the database answers a query. */
-  ping(): boolean {
-    return this.stmt.ping.get()?.ok === 1;
+  /**
+   * Commits a one-row write, as a message write would: throws when the database is read-only,
+   * its files cannot be written, or the disk is full (a read succeeds in all of these).
+   */
+  probeWrite(): void {
+    this.stmt.probe.run(new Date().toISOString());
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Takes rows while they fit `limit` and `maxBytes` (the JSON array of them, brackets and commas
+ * included, as it is sent); the first row is always taken, so that paging never stalls.
+ */
+function capped(rows: Iterator<Message>, limit: number, maxBytes: number): MessagesPage {
+  const messages: Message[] = [];
+  let bytes = 2;
+  try {
+    for (let next = rows.next(); !next.done; next = rows.next()) {
+      const size = Buffer.byteLength(JSON.stringify(next.value)) + (messages.length > 0 ? 1 : 0);
+      if (messages.length === limit || (messages.length > 0 && bytes + size > maxBytes)) {
+        return { messages, more: true };
+      }
+      bytes += size;
+      messages.push(next.value);
+    }
+    return { messages, more: false };
+  } finally {
+    rows.return?.();
   }
 }
 

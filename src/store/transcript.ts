@@ -21,16 +21,22 @@ export class TranscriptStore {
     return path.join(this.dir, `server_${serverId}_history.jsonl`);
   }
 
-  /** Appends messages (already in id order per room), one write per room. */
-  append(messages: readonly Message[]): void {
-    const byRoom = new Map<number, string[]>();
-    for (const m of messages) {
-      let lines = byRoom.get(m.server_id);
-      if (!lines) byRoom.set(m.server_id, (lines = []));
-      lines.push(transcriptLine(m));
-    }
-    for (const [serverId, lines] of byRoom) {
-      fs.writeSync(this.fd(serverId), lines.join(''));
+  /**
+   * Appends messages of one room (in id order) in one write. When the write fails the file is
+   * closed, so that the next write opens the path again (it may have been replaced meanwhile),
+   * and the error is thrown: part of the lines may be written, the last one torn; `recover`
+   * repairs that.
+   */
+  appendRoom(serverId: number, messages: readonly Message[]): void {
+    try {
+      const bytes = Buffer.from(messages.map(transcriptLine).join(''), 'utf8');
+      const fd = this.fd(serverId);
+      for (let done = 0; done < bytes.length;) {
+        done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      }
+    } catch (error) {
+      this.forget(serverId);
+      throw error;
     }
   }
 
@@ -69,23 +75,40 @@ export class TranscriptStore {
 
   /**
    * Brings a room's transcript up to date with the store: appends, in id order, every stored
-   * message past the transcript's last id. Returns how many lines were appended.
+   * message past the transcript's last id, at most `maxPages` reads. Returns how many lines were
+   * appended and whether the transcript is now up to date.
    */
-  recover(serverId: number, readAfter: (afterId: number) => Message[]): number {
+  recover(
+    serverId: number,
+    readAfter: (afterId: number) => Message[],
+    maxPages = Infinity,
+  ): { appended: number; done: boolean } {
     let last = this.lastId(serverId);
     let appended = 0;
-    for (;;) {
+    for (let pages = 0; pages < maxPages; pages++) {
       const page = readAfter(last);
-      if (page.length === 0) return appended;
-      this.append(page);
+      if (page.length === 0) return { appended, done: true };
+      this.appendRoom(serverId, page);
       appended += page.length;
       last = page[page.length - 1]!.id;
     }
+    return { appended, done: false };
   }
 
   close(): void {
     for (const fd of this.fds.values()) fs.closeSync(fd);
     this.fds.clear();
+  }
+
+  private forget(serverId: number): void {
+    const fd = this.fds.get(serverId);
+    if (fd === undefined) return;
+    this.fds.delete(serverId);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // the descriptor is dropped either way; a failing close says nothing new
+    }
   }
 
   private fd(serverId: number): number {
@@ -98,16 +121,35 @@ export class TranscriptStore {
   }
 }
 
+const LINE_BREAKS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * One transcript line: the message as REST shows it, and a newline. U+2028, U+2029 and U+0085 are
+ * legal raw in JSON but are line breaks to many line-splitting tools: they are escaped, so that
+ * every tool sees one line per message (parsed, the line is the same message).
+ */
 export function transcriptLine(m: Message): string {
+  const json = JSON.stringify({
+    id: m.id,
+    server_id: m.server_id,
+    username: m.username,
+    text: m.text,
+    ts: m.ts,
+  });
   return (
-    JSON.stringify({
-      id: m.id,
-      server_id: m.server_id,
-      username: m.username,
-      text: m.text,
-      ts: m.ts,
-    }) + '\n'
+    json.replace(LINE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n'
   );
+}
+
+/** Messages grouped by room, each room's in the order given. */
+export function byRoom(messages: readonly Message[]): Map<number, Message[]> {
+  const rooms = new Map<number, Message[]>();
+  for (const m of messages) {
+    let list = rooms.get(m.server_id);
+    if (!list) rooms.set(m.server_id, (list = []));
+    list.push(m);
+  }
+  return rooms;
 }
 
 /** Position of the last '\n' strictly before `end`, or -1. */

@@ -62,6 +62,9 @@ const ui = {
   nameForm: byId('name-form', window.HTMLFormElement),
   name: byId('name', window.HTMLInputElement),
   nameError: byId('name-error', window.HTMLParagraphElement),
+  profileSlot: byId('profile-slot', window.HTMLDivElement),
+  welcomeCard: byId('welcome-card', window.HTMLDivElement),
+  welcomeRoom: byId('welcome-room', window.HTMLElement),
   rooms: byId('rooms', window.HTMLUListElement),
   createForm: byId('create-room', window.HTMLFormElement),
   roomName: byId('room-name', window.HTMLInputElement),
@@ -723,6 +726,7 @@ function connect() {
         return;
       case 4400:
         setStatus('disconnected', 'Disconnected: the server refused this name');
+        askForName(true);
         ui.nameError.textContent =
           event.reason ||
           'This name was refused. A name has 1–32 characters, no control characters.';
@@ -782,6 +786,7 @@ function selectRoom(next) {
   renderMembers();
   renderRooms();
   ui.roomTitle.textContent = next.name;
+  ui.welcomeRoom.textContent = `#${next.name}`;
   ui.message.placeholder = `Message #${next.name}`;
   document.title = `#${next.name} · chatroom`;
   renderPendingOfRoom();
@@ -826,6 +831,19 @@ async function createRoom() {
 // ---------------------------------------------------------------------------------------------
 // The name
 
+/**
+ * Until the page has a name it asks for one on a screen of its own, in place of the
+ * conversation: on a phone that is the first thing shown, with no menu to open. The one name
+ * form moves there and back to the sidebar, where the name can be changed later.
+ * @param {boolean} asking
+ */
+function askForName(asking) {
+  if (asking === ui.app.classList.contains('asking')) return;
+  if (asking) setSidebarOpen(false);
+  ui.app.classList.toggle('asking', asking);
+  (asking ? ui.welcomeCard : ui.profileSlot).append(ui.nameForm);
+}
+
 /** Connects (or reconnects) with the name in the field, or says what is wrong with it. */
 function applyName() {
   window.clearTimeout(nameTimer);
@@ -851,15 +869,32 @@ function applyName() {
 
 ui.nameForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  if (applyName()) ui.message.focus();
+  if (!applyName()) {
+    ui.name.focus();
+    return;
+  }
+  askForName(false);
+  ui.message.focus();
+});
+// Enter submits without relying on implicit submission (the Join button is hidden in the sidebar).
+ui.name.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.isComposing) {
+    event.preventDefault();
+    ui.nameForm.requestSubmit();
+  }
 });
 ui.name.addEventListener('input', () => {
   storage.set(NAME_KEY, ui.name.value.trim());
   ui.nameError.textContent = '';
   window.clearTimeout(nameTimer);
-  nameTimer = window.setTimeout(applyName, 800);
+  // On the welcome screen only Enter or Join joins: no half-typed name joins on a pause.
+  if (!ui.app.classList.contains('asking')) nameTimer = window.setTimeout(applyName, 800);
 });
-ui.name.addEventListener('change', () => applyName());
+ui.name.addEventListener('change', () => {
+  if (ui.app.classList.contains('asking')) return;
+  // Left without a usable name: ask for one where it can be seen, not in a closed menu.
+  if (!applyName()) askForName(true);
+});
 
 ui.createForm.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -872,6 +907,7 @@ ui.composer.addEventListener('submit', (event) => {
   if (!text.trim()) return;
   if (validName(ui.name.value) !== connectedName || (!socket && reconnectTimer === undefined)) {
     if (!applyName()) {
+      askForName(true);
       ui.name.focus();
       return;
     }
@@ -915,6 +951,10 @@ function setSidebarOpen(open) {
 }
 
 ui.menuButton.addEventListener('click', () => setSidebarOpen(true));
+// A tap on the dimmed chat beside the open panel (drawn on the app itself) closes it.
+ui.app.addEventListener('click', (event) => {
+  if (event.target === ui.app) setSidebarOpen(false);
+});
 ui.closeSidebar.addEventListener('click', () => setSidebarOpen(false));
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && ui.app.classList.contains('sidebar-open')) setSidebarOpen(false);
@@ -930,6 +970,8 @@ window.addEventListener('focus', () => void loadRooms());
 
 async function start() {
   ui.name.value = storage.get(NAME_KEY) ?? '';
+  if (validName(ui.name.value)) askForName(false);
+  else ui.name.focus();
   setStatus('connecting', 'Loading rooms…');
   while (!(await loadRooms())) {
     setStatus('reconnecting', 'Cannot reach the server, retrying…');
@@ -942,12 +984,7 @@ async function start() {
     return;
   }
   selectRoom(first);
-  if (!validName(ui.name.value)) {
-    ui.nameError.textContent = 'Enter a name to join the chat.';
-    ui.name.focus();
-  } else {
-    ui.message.focus();
-  }
+  if (validName(ui.name.value)) ui.message.focus();
 }
 
 void start();

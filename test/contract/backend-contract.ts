@@ -66,6 +66,13 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       );
     });
 
+    it('counts the rooms without listing them', async () => {
+      const before = await history.roomCount();
+      expect(before).toBe((await history.listRooms()).length);
+      await history.createRoom(`counted-${name}`);
+      expect(await history.roomCount()).toBe(before + 1);
+    });
+
     it('publishes durably with increasing ids and delivers each message once, in order, to every subscriber', async () => {
       const here = collector();
       const there = collector();
@@ -126,7 +133,12 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       for (let i = 0; i < 7; i++) {
         published.push((await bus.publish({ serverId: target, username: 'r', text: `r${i}` })).id);
       }
-      const replay = await history.replay({ serverId: target, replayCount: 5, sinceLimit: 3 });
+      const replay = await history.replay({
+        serverId: target,
+        replayCount: 5,
+        sinceLimit: 3,
+        maxBytes: 1e6,
+      });
       expect(replay.messages.map((m) => m.id)).toEqual(published.slice(2));
       expect(replay).toMatchObject({ lastId: published[6], more: false, reset: false });
       const since = await history.replay({
@@ -134,11 +146,38 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
         since: published[1],
         replayCount: 5,
         sinceLimit: 3,
+        maxBytes: 1e6,
       });
       expect(since.messages.map((m) => m.id)).toEqual(published.slice(2, 5));
       expect(since.more).toBe(true);
       const page = await history.messages({ serverId: target, limit: 2, before: published[3] });
       expect(page.map((m) => m.text)).toEqual(['r1', 'r2']);
+    });
+
+    it('caps replays and pages at maxBytes of JSON, leaving out what does not fit', async () => {
+      const target = (await history.createRoom(`bytes-${name}`)).id;
+      const stored: Message[] = [];
+      const seen = collector();
+      const subscription = await bus.subscribe(target, seen.handler);
+      for (let i = 0; i < 5; i++) {
+        await bus.publish({ serverId: target, username: 'b', text: '\u0001'.repeat(100) });
+      }
+      stored.push(...(await seen.until(5)));
+      subscription.unsubscribe();
+      // exactly the first two as one JSON array
+      const two = Buffer.byteLength(JSON.stringify(stored.slice(0, 2)));
+      const ids = stored.map((m) => m.id);
+      const request = { serverId: target, replayCount: 5, sinceLimit: 5, maxBytes: two };
+      const since = await history.replay({ ...request, since: 0 });
+      expect(since.messages.map((m) => m.id)).toEqual(ids.slice(0, 2));
+      expect(since.more).toBe(true);
+      const fresh = await history.replay(request);
+      expect(fresh.messages.map((m) => m.id)).toEqual(ids.slice(3));
+      expect(fresh.more).toBe(false);
+      const after = await history.messages({ serverId: target, limit: 5, after: 0, maxBytes: two });
+      expect(after.map((m) => m.id)).toEqual(ids.slice(0, 2));
+      const newest = await history.messages({ serverId: target, limit: 5, maxBytes: two - 1 });
+      expect(newest.map((m) => m.id)).toEqual(ids.slice(4));
     });
 
     it('carries room events between gateways', async () => {

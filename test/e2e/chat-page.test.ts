@@ -3,12 +3,34 @@
  * roles and accessible names the contract promises.
  */
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Locator,
+  Page,
+} from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-const WAIT_MS = 10_000;
+// Bounds for a machine that is busy with other suites (2 cores, several test runs at once): a
+// browser and a page are started, not just asked, and under load that takes many seconds.
+/** Launching Chromium. */
+const STARTUP_MS = 60_000;
+/** Each navigation, action and wait for something the page shows. */
+const WAIT_MS = 30_000;
+/** The page's reconnect backoff grows to at most 10 s (app.js BACKOFF_MAX_MS). */
+const RECONNECT_MS = 10_000 + WAIT_MS;
+/** A whole test: a few servers and pages, several waits. */
+const TEST_MS = 180_000;
+
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+};
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -18,6 +40,7 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
+    timeout: STARTUP_MS,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -28,16 +51,16 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-});
+}, STARTUP_MS + WAIT_MS);
 
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
   await Promise.all([...chats].map((chat) => stopChat(chat)));
-});
+}, 2 * WAIT_MS);
 
 afterAll(async () => {
   await browser?.close();
-});
+}, WAIT_MS);
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat(env);
@@ -51,8 +74,8 @@ async function stopChat(chat: TestChat): Promise<void> {
 }
 
 /** A fresh browser profile (its own localStorage) with the page open. */
-async function openPage(url: string): Promise<Page> {
-  const context = await browser.newContext();
+async function openPage(url: string, device: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(device);
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
@@ -65,13 +88,40 @@ function nameField(page: Page) {
   return page.getByLabel('Name', { exact: true });
 }
 
-async function waitForStatus(page: Page, text: string | RegExp): Promise<void> {
-  await page.getByRole('status').filter({ hasText: text }).waitFor();
+async function waitForStatus(page: Page, text: string | RegExp, timeout = WAIT_MS): Promise<void> {
+  await page.getByRole('status').filter({ hasText: text }).waitFor({ timeout });
+}
+
+/**
+ * The element is visible, wholly inside the viewport, and nothing covers it: a tap on its
+ * centre reaches it. Then it can be used without scrolling or opening a menu.
+ */
+async function expectOnScreen(page: Page, locator: Locator): Promise<void> {
+  await locator.waitFor();
+  const box = await locator.boundingBox();
+  const viewport = page.viewportSize();
+  expect(box).not.toBeNull();
+  expect(viewport).not.toBeNull();
+  if (!box || !viewport) return;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.y).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+  expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+  const reached = await locator.evaluate((element) => {
+    const rect = element.getBoundingClientRect();
+    const hit = document.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2);
+    return hit !== null && element.contains(hit);
+  });
+  expect(reached).toBe(true);
+}
+
+async function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element === document.activeElement);
 }
 
 /** Opens the page, enters a name and waits until it is connected to #general. */
-async function join(url: string, name: string): Promise<Page> {
-  const page = await openPage(url);
+async function join(url: string, name: string, device?: BrowserContextOptions): Promise<Page> {
+  const page = await openPage(url, device);
   await nameField(page).fill(name);
   await nameField(page).press('Enter');
   await waitForStatus(page, 'Connected to #general');
@@ -89,7 +139,7 @@ async function waitForAcks(page: Page): Promise<void> {
   await page.getByRole('log').getByText('Sending…').waitFor({ state: 'hidden' });
 }
 
-describe('the chat page', () => {
+describe('the chat page', { timeout: TEST_MS }, () => {
   it('lets two people in #general chat in real time, both ways', async () => {
     const chat = await startChat();
     const alice = await join(chat.url, 'alice');
@@ -150,10 +200,12 @@ describe('the chat page', () => {
     const page = await openPage(chat.url);
 
     await waitForStatus(page, /enter a name/i);
+    await page.getByRole('button', { name: 'Join' }).click();
     await page
       .getByRole('alert')
       .filter({ hasText: /enter a name/i })
       .waitFor();
+    await waitForStatus(page, /enter a name/i);
 
     await nameField(page).fill('dave');
     await nameField(page).press('Enter');
@@ -230,7 +282,7 @@ describe('the chat page', () => {
     const second = await startChat({ PORT: port, DATA_DIR: first.dataDir });
     expect(second.url).toBe(first.url);
 
-    await waitForStatus(page, 'Connected to #general');
+    await waitForStatus(page, 'Connected to #general', RECONNECT_MS);
     await send(page, 'after the restart');
     await waitForAcks(page);
 
@@ -241,5 +293,82 @@ describe('the chat page', () => {
     await bob.getByRole('log').getByText('written while the server was down').waitFor();
     await bob.getByRole('log').getByText('after the restart', { exact: true }).waitFor();
     await bob.getByRole('log').getByText('before the restart', { exact: true }).waitFor();
+  });
+});
+
+describe('the first visit', { timeout: TEST_MS }, () => {
+  it('on a phone, shows the Name field it asks for first; a typed name and Enter join', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, PHONE);
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).tap();
+    expect(await isFocused(nameField(page))).toBe(true);
+    await page.keyboard.type('erin');
+    await page.keyboard.press('Enter');
+
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+    await expectOnScreen(page, page.getByRole('button', { name: 'Send' }));
+    await send(page, 'hello from a phone');
+  });
+
+  it('on a phone, joins with the Join button; the next visit opens the chat itself', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, PHONE);
+
+    await nameField(page).tap();
+    await page.keyboard.type('frank');
+    await expectOnScreen(page, page.getByRole('button', { name: 'Join' }));
+    await page.getByRole('button', { name: 'Join' }).tap();
+    await waitForStatus(page, 'Connected to #general');
+
+    await page.reload();
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+    // The name can still be changed, in the menu.
+    await page.getByRole('button', { name: 'Rooms' }).tap();
+    await expectOnScreen(page, nameField(page));
+    expect(await nameField(page).inputValue()).toBe('frank');
+  });
+
+  it('on a phone, asks on screen again when the name is cleared in the menu', async () => {
+    const chat = await startChat();
+    const page = await join(chat.url, 'gina', PHONE);
+
+    await page.getByRole('button', { name: 'Rooms' }).tap();
+    await nameField(page).fill('');
+    await page.getByRole('button', { name: 'Close' }).tap();
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).fill('gina');
+    await nameField(page).press('Enter');
+    await waitForStatus(page, 'Connected to #general');
+  });
+
+  it('on a desktop, shows the Name field on screen beside the rooms, and keeps it there', async () => {
+    const chat = await startChat();
+    const page = await openPage(chat.url, DESKTOP);
+
+    await waitForStatus(page, /enter a name/i);
+    await expectOnScreen(page, nameField(page));
+    await expectOnScreen(page, page.getByRole('button', { name: 'general', exact: true }));
+    await nameField(page).fill('hana');
+    await nameField(page).press('Enter');
+    await waitForStatus(page, 'Connected to #general');
+    await expectOnScreen(page, page.getByLabel('Message'));
+
+    // Renaming in place, as before: the sidebar keeps the field.
+    await expectOnScreen(page, nameField(page));
+    await nameField(page).fill('hana2');
+    await nameField(page).press('Enter');
+    await page
+      .getByRole('region', { name: /Members/ })
+      .getByText('hana2')
+      .waitFor();
+    await send(page, 'renamed');
+    expect(await page.getByRole('log').getByText('hana2').count()).toBeGreaterThan(0);
   });
 });

@@ -76,10 +76,11 @@ export async function spawnChat(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no startup line in 20 s:\n${output}`)),
-      20_000,
-    );
+    // generous: several suites and other load share the machine's two cores
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no startup line in 60 s:\n${output}`));
+    }, 60_000);
     const onData = () => {
       const match = /^chatroom .*(?:listening on (http:\/\/\S+)|no HTTP)/m.exec(output);
       if (match) {

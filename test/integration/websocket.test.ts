@@ -47,7 +47,7 @@ describe('joining a room', () => {
     const client = connect(`/ws/${room}?username=alice`);
     const history = await client.next('history');
     expect(history).toEqual({ type: 'history', messages: [], last_id: 0 });
-    expect(client.frames[1]).toEqual({ type: 'presence', users: ['alice'] });
+    expect(client.frames[1]).toEqual({ type: 'presence', users: ['alice'], total: 1 });
   });
 
   it('replays the last 50 of 60 messages, oldest first, with last_id the newest id', async () => {
@@ -428,29 +428,6 @@ describe('limits', () => {
       client.close();
     } finally {
       await limited.close();
-    }
-  });
-
-  it('closes with 4408 a client that stops reading once its send buffer passes the limit', async () => {
-    const tight = await startTestChat({ RATE_LIMIT: '0', SEND_BUFFER_LIMIT: '64KiB' });
-    try {
-      const { client: slow } = await ChatClient.join(`${tight.wsUrl}/ws/1?username=slow`);
-      const { client: writer } = await ChatClient.join(`${tight.wsUrl}/ws/1?username=writer`);
-      // the slow client's TCP socket stops reading: kernel buffers fill, then the server's
-      (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-      const text = 'y'.repeat(4000);
-      let closedWith: number | undefined;
-      void slow.closed.then(({ code }) => (closedWith = code));
-      for (let i = 0; i < 3000 && closedWith === undefined; i++) {
-        await writer.say(text, `fill-${i}`);
-      }
-      (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-      expect((await slow.waitClosed(10_000)).code).toBe(4408);
-      // the writer is unaffected
-      expect((await writer.say('still fine')).id).toBeGreaterThan(0);
-      writer.close();
-    } finally {
-      await tight.close();
     }
   });
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { HistoryClient, MessageBus } from '../../src/bus/types.ts';
 import { loadConfig } from '../../src/config.ts';
+import { RoomPresence } from '../../src/domain/presence.ts';
 import { createMetrics } from '../../src/gateway/metrics.ts';
 import { ChatSession } from '../../src/gateway/ws/chat-session.ts';
 import type { RoomHub } from '../../src/gateway/ws/room-hub.ts';
@@ -19,8 +20,14 @@ class BufferedSocket extends EventEmitter {
   bufferedAmount = 0;
   sent: string[] = [];
   closedWith: number | undefined;
-  send(frame: string) {
+  /** ws's send callbacks, called once a frame is written: here when the test says so. */
+  private unwritten: Array<() => void> = [];
+  send(frame: string, written?: () => void) {
     this.sent.push(frame);
+    if (written) this.unwritten.push(written);
+  }
+  writeAll() {
+    for (const written of this.unwritten.splice(0)) written();
   }
   close(code: number) {
     this.closedWith = code;
@@ -30,12 +37,27 @@ class BufferedSocket extends EventEmitter {
   ping() {}
 }
 
-async function openSession(limit: number) {
+/** A session after its join; `replayText`: one replayed message of that text. */
+async function openSession(
+  limit: number,
+  options: { replayText?: string; written?: boolean } = {},
+) {
   const socket = new BufferedSocket();
   const config = loadConfig({ SEND_BUFFER_LIMIT: String(limit) });
-  const hub = { enter: () => Promise.resolve(), exit: () => {}, presence: { users: () => ['me'] } };
+  const presence = new RoomPresence();
+  presence.add(1, 'me', 'g');
+  const hub = { enter: () => Promise.resolve(), exit: () => {}, presence };
   const history = {
-    replay: () => Promise.resolve({ messages: [], lastId: 0, more: false, reset: false }),
+    replay: () =>
+      Promise.resolve({
+        messages:
+          options.replayText === undefined
+            ? []
+            : [{ id: 1, server_id: 1, username: 'x', text: options.replayText, ts: '' }],
+        lastId: options.replayText === undefined ? 0 : 1,
+        more: false,
+        reset: false,
+      }),
   };
   const session = new ChatSession(
     socket as unknown as WebSocket,
@@ -53,6 +75,8 @@ async function openSession(limit: number) {
     },
   );
   await session.start();
+  // the join's frames are written (the client read them) unless the test holds them back
+  if (options.written !== false) socket.writeAll();
   socket.sent.length = 0;
   return { socket, session };
 }
@@ -87,5 +111,36 @@ describe('a session’s send buffer', () => {
     session.deliverMessage(4, 'four');
     session.deliverMessage(6, 'six');
     expect(socket.sent).toEqual(['five', 'six']);
+  });
+
+  it('does not count the join’s history and presence until ws has written them', async () => {
+    const { socket, session } = await openSession(1024, {
+      replayText: 'h'.repeat(10_000),
+      written: false,
+    });
+    // the 10 KB history frame waits in the buffer: ten times the limit, yet no close
+    socket.bufferedAmount = 10_200;
+    session.deliverMessage(2, 'm'.repeat(600));
+    session.deliverMessage(3, 'm'.repeat(600));
+    expect(socket.closedWith).toBeUndefined();
+    // what was sent after the join counts: 1200 bytes queued behind it pass the limit
+    session.deliverMessage(4, 'm'.repeat(600));
+    expect(socket.sent).toHaveLength(2);
+    expect(socket.closedWith).toBe(4408);
+  });
+
+  it('counts the whole send buffer again once the join’s frames are written', async () => {
+    const { socket, session } = await openSession(1024, {
+      replayText: 'h'.repeat(10_000),
+      written: false,
+    });
+    socket.bufferedAmount = 10_200;
+    session.deliverEphemeral('typing-while-joining');
+    socket.writeAll();
+    socket.bufferedAmount = 1025;
+    session.deliverEphemeral('typing-dropped');
+    session.deliverMessage(2, 'message-2');
+    expect(socket.sent).toEqual(['typing-while-joining']);
+    expect(socket.closedWith).toBe(4408);
   });
 });

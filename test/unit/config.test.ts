@@ -14,6 +14,8 @@ describe('configuration', () => {
       allowedOrigins: [],
       maxFrameBytes: 65_536,
       maxMessageChars: 4000,
+      connectionsPerAddress: 1000,
+      natsConnectTimeoutMs: 30_000,
     });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -28,7 +30,14 @@ describe('configuration', () => {
       ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:3000',
       RATE_LIMIT: '0',
       NATS_URL: 'nats://127.0.0.1:4222',
+      CONNECTIONS_PER_ADDRESS: '0',
+      CLOSE_GRACE: '500ms',
+      NATS_CONNECT_TIMEOUT: '0',
     });
+    expect(config.connectionsPerAddress).toBe(0);
+    expect(config.closeGraceMs).toBe(500);
+    expect(loadConfig({}).closeGraceMs).toBe(3000);
+    expect(config.natsConnectTimeoutMs).toBe(0);
     expect(config.dedupeWindowMs).toBe(30_000);
     expect(config.pingIntervalMs).toBe(1500);
     expect(config.sendBufferLimit).toBe(2 * 1024 * 1024);
@@ -49,6 +58,12 @@ describe('configuration', () => {
     ['NATS_URL', 'localhost:4222'],
     ['ALLOWED_ORIGINS', 'https://example.com/path'],
     ['LOG_LEVEL', 'loud'],
+    ['CONNECTIONS_PER_ADDRESS', '-1'],
+    ['CONNECTIONS_PER_ADDRESS', '1e3'],
+    ['CONNECTIONS_PER_ADDRESS', 'many'],
+    ['CLOSE_GRACE', 'soon'],
+    ['CLOSE_GRACE', '10s'],
+    ['NATS_CONNECT_TIMEOUT', 'soon'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RoomPresence } from '../../src/domain/presence.ts';
+import { compareCodePoints } from '../../src/domain/sorted-names.ts';
 import { TokenBucket } from '../../src/domain/token-bucket.ts';
 
 describe('room presence', () => {
@@ -35,6 +36,63 @@ describe('room presence', () => {
     const presence = new RoomPresence();
     for (const name of ['zed', 'amy', 'Mia', 'amy']) presence.add(3, name, 'g');
     expect(presence.users(3)).toEqual(['Mia', 'amy', 'zed']);
+  });
+
+  it('sorts by code point: a name above U+FFFF after one in U+E000-U+FFFF', () => {
+    const presence = new RoomPresence();
+    // JavaScript's default sort puts '😀' (U+1F600, units D83D DE00) before 'Ａ' (U+FF21)
+    for (const name of ['😀', 'Ａ', '\ue000', 'z', '𝒜b', '𝒜a']) presence.add(1, name, 'g');
+    expect(presence.users(1)).toEqual(['z', '\ue000', 'Ａ', '𝒜a', '𝒜b', '😀']);
+    expect(['😀', 'Ａ'].sort(compareCodePoints)).toEqual(['Ａ', '😀']);
+    expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'a')).toBe(0);
+  });
+
+  it('pages names after a name, which need not be present, keeping the order through changes', () => {
+    const presence = new RoomPresence();
+    for (const name of ['d', 'b', 'e', 'a', 'c']) presence.add(2, name, 'g');
+    expect(presence.page(2, undefined, 2)).toEqual(['a', 'b']);
+    expect(presence.page(2, 'b', 2)).toEqual(['c', 'd']);
+    expect(presence.page(2, 'bb', 10)).toEqual(['c', 'd', 'e']);
+    expect(presence.page(2, 'e', 10)).toEqual([]);
+    expect(presence.page(2, '', 1)).toEqual(['a']);
+    presence.remove(2, 'c', 'g');
+    presence.add(2, 'c', 'other-gateway');
+    presence.add(2, 'c', 'g');
+    presence.remove(2, 'a', 'g');
+    expect(presence.users(2)).toEqual(['b', 'c', 'd', 'e']);
+    presence.removeGateway('g');
+    expect(presence.users(2)).toEqual(['c']);
+    expect(presence.page(9, undefined, 10)).toEqual([]);
+  });
+
+  it('keeps names sorted under many random joins and leaves', () => {
+    const presence = new RoomPresence();
+    const present = new Set<string>();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ['a', 'Z', 'é', '\uff21', '\u{1f600}', '\u{10000}', '\ue000', '0'];
+    for (let i = 0; i < 3000; i++) {
+      const name = Array.from(
+        { length: 1 + Math.floor(random() * 3) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('');
+      if (present.has(name) && random() < 0.5) {
+        presence.remove(4, name, 'g');
+        present.delete(name);
+      } else if (!present.has(name)) {
+        presence.add(4, name, 'g');
+        present.add(name);
+      }
+    }
+    const byCodePoint = [...present].sort((a, b) => {
+      const [x, y] = [[...a].map((c) => c.codePointAt(0)!), [...b].map((c) => c.codePointAt(0)!)];
+      for (let i = 0; i < Math.min(x.length, y.length); i++)
+        if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    });
+    expect(presence.users(4)).toEqual(byCodePoint);
+    expect(presence.size(4)).toBe(present.size);
   });
 });
 

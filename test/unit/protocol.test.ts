@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkMessageText, codePointLength, normalizeUsername } from '../../src/domain/message.ts';
+import {
+  checkMessageText,
+  codePointLength,
+  isValidRoomName,
+  normalizeUsername,
+} from '../../src/domain/message.ts';
 import { parseClientFrame } from '../../src/protocol.ts';
 
 describe('client frames', () => {
@@ -46,5 +51,16 @@ describe('message text and usernames', () => {
     for (const bad of [undefined, '', '   ', 'x'.repeat(33), 'a\u0000b', 'tab\there']) {
       expect(normalizeUsername(bad)).toBeUndefined();
     }
+  });
+
+  it('refuses lone surrogates in message text, usernames and room names, not pairs', () => {
+    for (const lone of ['\ud800', 'a\udc00', '\ud83dz', 'z\ude00', '\ude00\ud83d']) {
+      expect(checkMessageText(lone, 4000), JSON.stringify(lone)).toBe('malformed');
+      expect(normalizeUsername(lone), JSON.stringify(lone)).toBeUndefined();
+      expect(isValidRoomName(lone), JSON.stringify(lone)).toBe(false);
+    }
+    expect(checkMessageText('\ud83d\ude00', 4000)).toBeUndefined();
+    expect(normalizeUsername('Zoë\ud83d\ude00')).toBe('Zoë😀');
+    expect(isValidRoomName('\ud83d\ude00 room')).toBe(true);
   });
 });

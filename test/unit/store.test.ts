@@ -49,18 +49,38 @@ describe('history service on SQLite', () => {
       Array.from({ length: 10 }, (_, i) => draft(`m${i + 1}`)),
       ts,
     );
-    const fresh = history.replay({ serverId: 1, replayCount: 3, sinceLimit: 4 });
+    const fresh = history.replay({ serverId: 1, replayCount: 3, sinceLimit: 4, maxBytes: 1e6 });
     expect(fresh).toMatchObject({ lastId: 10, more: false, reset: false });
     expect(fresh.messages.map((m) => m.id)).toEqual([8, 9, 10]);
-    const since = history.replay({ serverId: 1, since: 2, replayCount: 3, sinceLimit: 4 });
+    const since = history.replay({
+      serverId: 1,
+      since: 2,
+      replayCount: 3,
+      sinceLimit: 4,
+      maxBytes: 1e6,
+    });
     expect(since.messages.map((m) => m.id)).toEqual([3, 4, 5, 6]);
     expect(since.more).toBe(true);
-    const exact = history.replay({ serverId: 1, since: 6, replayCount: 3, sinceLimit: 4 });
+    const exact = history.replay({
+      serverId: 1,
+      since: 6,
+      replayCount: 3,
+      sinceLimit: 4,
+      maxBytes: 1e6,
+    });
     expect(exact.messages.map((m) => m.id)).toEqual([7, 8, 9, 10]);
     expect(exact.more).toBe(false);
-    const reset = history.replay({ serverId: 1, since: 11, replayCount: 3, sinceLimit: 4 });
+    const reset = history.replay({
+      serverId: 1,
+      since: 11,
+      replayCount: 3,
+      sinceLimit: 4,
+      maxBytes: 1e6,
+    });
     expect(reset).toMatchObject({ reset: true, lastId: 10 });
-    expect(history.replay({ serverId: 1, replayCount: 0, sinceLimit: 4 }).messages).toEqual([]);
+    expect(
+      history.replay({ serverId: 1, replayCount: 0, sinceLimit: 4, maxBytes: 1e6 }).messages,
+    ).toEqual([]);
   });
 });
 

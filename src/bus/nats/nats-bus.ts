@@ -5,6 +5,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
+import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
 import type { NatsLink } from './connection.ts';
@@ -18,19 +19,31 @@ export interface NatsBusOptions {
 
 const ROOM_OF = /^chat\.(\d+)$/;
 const STREAM_WAIT_MS = 1000;
+/** Room events kept while the first connection is being made. */
+const EARLY_EVENTS = 16;
+/** Until the first connection tells the server's max_payload (events wait in `early` meanwhile). */
+const FALLBACK_MAX_PAYLOAD = 64 * 1024;
 
 /**
  * The gateway's bus in NATS mode. Messages are published into the JetStream stream (the PubAck's
  * sequence is the message id; `client_id` de-duplication is JetStream's `Nats-Msg-Id` within the
  * stream's duplicate window). Live messages come from one ordered consumer over `chat.*`, started
- * at "new" when the gateway starts, so this gateway sees every room in stream order. Room events
- * travel on core NATS.
+ * after the stream's last message when the gateway starts and made anew after its own position
+ * at every reconnect, so this gateway sees every room in stream order, each message once. Room
+ * events travel on core NATS.
  */
 export class NatsBus implements MessageBus {
   private readonly listeners = new BusListeners();
-  private readonly events: NatsSubscription;
-  private messages: ConsumerMessages | undefined;
-  private readonly consuming: Promise<void>;
+  private readonly gapHandlers = new Set<() => void>();
+  private events: NatsSubscription | undefined;
+  /** Room events published before the first connection, sent once it is made. */
+  private readonly early: RoomEvent[] = [];
+  private feed: ConsumerMessages | undefined;
+  /** The newest stream sequence this gateway's live feed has passed on; undefined before. */
+  private lastSeq: number | undefined;
+  private feedStarting: Promise<void> | undefined;
+  private feedRestartWanted = false;
+  private readonly feedWaiters = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -38,19 +51,16 @@ export class NatsBus implements MessageBus {
     private readonly options: NatsBusOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.events = link.nc.subscribe(EVENTS_SUBJECT, {
-      callback: (error, msg) => {
-        if (error) return;
-        let event: RoomEvent;
-        try {
-          event = msg.json<RoomEvent>();
-        } catch {
-          return;
-        }
-        this.listeners.emit(event);
-      },
-    });
-    this.consuming = this.startConsumer();
+    link.onReconnect(() => this.restartFeed());
+    this.feedStarting = link.connected
+      .then(
+        () => {
+          this.listenToEvents();
+          return this.runFeed();
+        },
+        () => undefined,
+      )
+      .finally(() => this.feedStarted());
   }
 
   async publish(draft: MessageDraft): Promise<PublishResult> {
@@ -79,23 +89,48 @@ export class NatsBus implements MessageBus {
     }
   }
 
-  subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
-    // Until the live feed runs, a join could not tell what it missed: refuse it (1013, retry).
-    if (!this.messages) {
-      return Promise.reject(new UnavailableError('The live message feed is not running yet'));
+  /**
+   * Registers a room listener once the live feed has a position: from then on every message
+   * accepted in the stream reaches it, also across NATS restarts (the feed resumes after its
+   * position). Before the feed's first start, waits for it at most `publishTimeoutMs`.
+   */
+  async subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
+    if (this.lastSeq === undefined && !(await this.feedPositioned(this.options.publishTimeoutMs))) {
+      throw new UnavailableError('The live message feed is not running yet');
     }
-    return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
+    return this.listeners.onRoom(serverId, onMessage);
+  }
+
+  onGap(handler: () => void): Subscription {
+    this.gapHandlers.add(handler);
+    return { unsubscribe: () => this.gapHandlers.delete(handler) };
   }
 
   /** Resolves once the live feed runs (for tests and tools that start a bus by hand). */
   async started(): Promise<void> {
-    await this.consuming;
+    await this.feedStarting;
   }
 
   publishEvent(event: RoomEvent): void {
-    if (this.closed || this.link.nc.isClosed()) return;
+    if (this.closed) return;
+    if (!this.events) {
+      // before the first connection: keep the few a starting gateway makes (its hello)
+      if (this.early.length < EARLY_EVENTS) this.early.push(event);
+      return;
+    }
+    if (this.link.nc.isClosed()) return;
     // Ephemeral: while disconnected the client buffers a little and drops the rest.
-    this.link.nc.publish(EVENTS_SUBJECT, JSON.stringify(event));
+    try {
+      this.link.nc.publish(EVENTS_SUBJECT, JSON.stringify(event));
+    } catch (error) {
+      reportInternalError('bus_event', error, this.log);
+    }
+  }
+
+  maxEventBytes(): number {
+    if (!this.events) return FALLBACK_MAX_PAYLOAD;
+    // the connected server's limit (kept from the last one while reconnecting)
+    return this.link.nc.info?.max_payload ?? FALLBACK_MAX_PAYLOAD;
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
@@ -103,28 +138,87 @@ export class NatsBus implements MessageBus {
   }
 
   isReady(): boolean {
-    return !this.closed && this.link.isConnected() && this.messages !== undefined;
+    return !this.closed && this.link.isConnected() && this.feed !== undefined;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.events.unsubscribe();
-    await this.messages?.close();
+    this.events?.unsubscribe();
+    for (const wake of this.feedWaiters) wake();
+    await this.feed?.close();
+  }
+
+  private listenToEvents(): void {
+    this.events = this.link.nc.subscribe(EVENTS_SUBJECT, {
+      callback: (error, msg) => {
+        if (error) return;
+        let event: RoomEvent;
+        try {
+          event = msg.json<RoomEvent>();
+        } catch {
+          return;
+        }
+        this.listeners.emit(event);
+      },
+    });
+    for (const event of this.early.splice(0)) this.publishEvent(event);
+  }
+
+  private feedPositioned(waitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.feedWaiters.delete(wake);
+        resolve(this.lastSeq !== undefined);
+      }, waitMs);
+      const wake = () => {
+        clearTimeout(timer);
+        this.feedWaiters.delete(wake);
+        resolve(this.lastSeq !== undefined);
+      };
+      this.feedWaiters.add(wake);
+    });
   }
 
   /**
-   * Starts the ordered consumer once the stream exists (the history service creates it),
-   * retrying until it runs: a gateway may start before NATS or the history service.
+   * After a reconnect the feed is made anew from its own position, whatever became of the old
+   * consumer on the server (an ordered consumer lives in memory and a restarted nats-server has
+   * lost it; nats.js's own recovery of it was seen to stall): nothing accepted after the
+   * reconnect is missed, and nothing is passed on twice (`deliver` skips what it has passed).
    */
-  private async startConsumer(): Promise<void> {
+  private restartFeed(): void {
+    if (this.closed) return;
+    if (this.feedStarting) {
+      this.feedRestartWanted = true;
+      return;
+    }
+    const old = this.feed;
+    this.feed = undefined;
+    void old?.close();
+    this.feedStarting = this.runFeed().finally(() => this.feedStarted());
+  }
+
+  private feedStarted(): void {
+    this.feedStarting = undefined;
+    if (this.feedRestartWanted) {
+      this.feedRestartWanted = false;
+      this.restartFeed();
+    }
+  }
+
+  /** Starts the ordered consumer once the stream exists, retrying until it runs. */
+  private async runFeed(): Promise<void> {
     while (!this.closed) {
       try {
-        if (await streamInfo(this.link.jsm)) {
+        const info = await streamInfo(this.link.jsm);
+        if (info) {
           const consumer = await this.link.js.consumers.get(STREAM, {
             filter_subjects: MESSAGE_SUBJECTS,
-            deliver_policy: DeliverPolicy.New,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: this.resumeAfter(info.state) + 1,
           });
-          this.messages = await consumer.consume({ callback: (msg) => this.deliver(msg) });
+          if (this.closed) return;
+          this.feed = await consumer.consume({ callback: (msg) => this.deliver(msg) });
+          for (const wake of [...this.feedWaiters]) wake();
           return;
         }
         this.log.warn('stream CHAT does not exist yet: waiting for the history service');
@@ -135,7 +229,32 @@ export class NatsBus implements MessageBus {
     }
   }
 
+  /**
+   * Where the feed goes on: after what it passed on last, or, at its first start, after the
+   * stream's last message. When the stream no longer holds what follows its position (it was
+   * lost and recreated, or messages expired before this gateway read them), this gateway cannot
+   * tell its clients what they missed: they are told to rejoin (`onGap`), and come back with
+   * `since=` to the history service.
+   */
+  private resumeAfter(state: { first_seq: number; last_seq: number }): number {
+    if (this.lastSeq === undefined) {
+      this.lastSeq = state.last_seq;
+      return this.lastSeq;
+    }
+    if (state.last_seq < this.lastSeq || state.first_seq > this.lastSeq + 1) {
+      this.log.warn(
+        { position: this.lastSeq, first: state.first_seq, last: state.last_seq },
+        'the stream no longer holds what follows this gateway’s position: clients rejoin',
+      );
+      for (const handler of this.gapHandlers) handler();
+      this.lastSeq = Math.min(this.lastSeq, state.last_seq);
+    }
+    return this.lastSeq;
+  }
+
   private deliver(msg: JsMsg): void {
+    if (this.lastSeq !== undefined && msg.seq <= this.lastSeq) return;
+    this.lastSeq = msg.seq;
     const room = ROOM_OF.exec(msg.subject);
     if (!room || !this.listeners.listensTo(Number(room[1]))) return;
     let payload: StreamPayload;

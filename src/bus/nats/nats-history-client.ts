@@ -3,6 +3,7 @@ import { ChatError, ERRORS, UnavailableError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
 import type { NatsLink } from './connection.ts';
+import { requestInParts } from './parts.ts';
 import { historySubject } from './subjects.ts';
 import type { HistoryOp, HistoryReply } from './subjects.ts';
 
@@ -11,7 +12,11 @@ export interface HistoryStatus {
   lag: number;
   /** The highest stream sequence persisted. */
   persisted: number;
+  /** The history service's database takes writes. */
+  writable: boolean;
 }
+
+const decoder = new TextDecoder();
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
 export class NatsHistoryClient implements HistoryClient {
@@ -22,6 +27,10 @@ export class NatsHistoryClient implements HistoryClient {
 
   listRooms(): Promise<Room[]> {
     return this.call('rooms', {});
+  }
+
+  roomCount(): Promise<number> {
+    return this.call('room_count', {});
   }
 
   async getRoom(id: number): Promise<Room | undefined> {
@@ -42,8 +51,7 @@ export class NatsHistoryClient implements HistoryClient {
 
   async isReady(): Promise<boolean> {
     try {
-      await this.status();
-      return true;
+      return (await this.status()).writable;
     } catch {
       return false;
     }
@@ -63,10 +71,13 @@ export class NatsHistoryClient implements HistoryClient {
     }
     let reply: HistoryReply<T>;
     try {
-      const msg = await this.link.nc.request(historySubject(op), JSON.stringify(body), {
-        timeout: this.timeoutMs,
-      });
-      reply = msg.json<HistoryReply<T>>();
+      const answer = await requestInParts(
+        this.link.nc,
+        historySubject(op),
+        JSON.stringify(body),
+        this.timeoutMs,
+      );
+      reply = JSON.parse(decoder.decode(answer)) as HistoryReply<T>;
     } catch (error) {
       throw new UnavailableError('The history service did not answer', { cause: error });
     }

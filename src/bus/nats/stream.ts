@@ -15,14 +15,23 @@ export interface StreamSettings {
   dedupeWindowMs: number;
 }
 
+/** Where a stream being created listens until its sequence is set: no gateway publishes here. */
+const SETUP_SUBJECT = 'chatroom.stream-setup';
+
 /**
  * Creates the message stream, or brings an existing one's retention and de-duplication window
- * to the configured values. Only the history service does this (see `alignSequence`).
+ * to the configured values, and makes its next sequence continue above `storedMaxId` (the
+ * store's newest message id). Only the history service does this.
+ *
+ * A new stream is created listening on a subject nobody publishes to, moved above the store, and
+ * only then given `chat.*`: a gateway's publish can never take a sequence at or below a stored
+ * id (it would be purged, or clash with a stored message). Returns whether the sequence moved.
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   settings: StreamSettings,
-): Promise<StreamInfo> {
+  storedMaxId: number,
+): Promise<boolean> {
   const config = {
     subjects: [MESSAGE_SUBJECTS],
     max_age: settings.maxAgeMs * NS_PER_MS,
@@ -30,26 +39,34 @@ export async function ensureStream(
   };
   const existing = await streamInfo(jsm);
   if (!existing) {
-    return jsm.streams.add({
+    await jsm.streams.add({
       name: STREAM,
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       ...config,
+      subjects: [SETUP_SUBJECT],
     });
+    const moved = await alignSequence(jsm, storedMaxId);
+    await jsm.streams.update(STREAM, config);
+    return moved;
   }
   const current = existing.config;
-  if (current.max_age === config.max_age && current.duplicate_window === config.duplicate_window) {
-    return existing;
-  }
-  return jsm.streams.update(STREAM, { ...config });
+  const settled =
+    current.max_age === config.max_age &&
+    current.duplicate_window === config.duplicate_window &&
+    current.subjects?.length === 1 &&
+    current.subjects[0] === MESSAGE_SUBJECTS;
+  if (!settled) await jsm.streams.update(STREAM, config);
+  // a stream made by someone else (or by a setup that stopped half-way) may still be behind
+  return alignSequence(jsm, storedMaxId);
 }
 
 /**
- * Makes the stream's next sequence continue above `storedMaxId`: when the stream was recreated
- * while the store holds messages, a purge up to `storedMaxId + 1` moves its first sequence there.
+ * Makes the stream's next sequence continue above `storedMaxId`: a purge up to
+ * `storedMaxId + 1` moves its first sequence there.
  */
-export async function alignSequence(jsm: JetStreamManager, storedMaxId: number): Promise<boolean> {
+async function alignSequence(jsm: JetStreamManager, storedMaxId: number): Promise<boolean> {
   const info = await jsm.streams.info(STREAM);
   if (info.state.last_seq >= storedMaxId) return false;
   await jsm.streams.purge(STREAM, { seq: storedMaxId + 1 });

@@ -11,10 +11,14 @@ export const HISTORY_CONSUMER = 'history';
 /** Ephemeral room events (presence, typing, gateway heartbeats): core NATS, outside the stream. */
 export const EVENTS_SUBJECT = 'chatroom.events';
 
-/** History queries: request/reply to `chatroom.history.{op}`, answered by the queue group. */
+/**
+ * History queries: request/reply to `chatroom.history.{op}`, answered by the queue group. Every
+ * answer travels as parts that fit the server's max_payload (see parts.ts).
+ */
 export const HISTORY_QUEUE = 'history';
 export const HISTORY_OPS = [
   'rooms',
+  'room_count',
   'room',
   'create_room',
   'messages',

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { HistoryClient } from '../../bus/types.ts';
 import type { Room } from '../../domain/message.ts';
 import { isValidRoomName } from '../../domain/message.ts';
+import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
+import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
 import { errorRef, roomIdParams } from './schemas.ts';
 
 export interface RoomRoutesDeps {
@@ -80,7 +82,9 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
         summary: 'A page of a room’s messages, oldest first',
         description:
           'Without `after`: the newest `limit` messages with id < `before` (when given). ' +
-          'With `after`: the oldest `limit` messages with id > `after`.',
+          'With `after`: the oldest `limit` messages with id > `after`. ' +
+          'A page holds at most 4 MiB of JSON, so it may hold fewer than `limit`: ' +
+          'page on until a page comes back empty.',
         tags: ['messages'],
         params: roomIdParams,
         querystring: {
@@ -99,23 +103,46 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
       const { id } = request.params;
       await existingRoom(history, id);
       const { limit, before, after } = request.query;
-      return history.messages({ serverId: id, limit, before, after });
+      return history.messages({
+        serverId: id,
+        limit,
+        before,
+        after,
+        maxBytes: REST_PAGE_MAX_BYTES,
+      });
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: number }; Querystring: { after?: string; limit: number } }>(
     '/api/servers/:id/presence',
     {
       schema: {
-        summary: 'Usernames connected to the room on any gateway, sorted',
+        summary: 'Usernames connected to the room on any gateway, sorted by code point',
+        description:
+          'The first `limit` usernames that sort after `after` (from the first without it). ' +
+          'Page on with `after=` the last name until a page holds fewer than `limit`.',
         tags: ['rooms'],
         params: roomIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string' },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: PRESENCE_PAGE_LIMIT,
+              default: PRESENCE_PAGE_LIMIT,
+            },
+          },
+        },
         response: { 200: { type: 'array', items: { type: 'string' } }, ...errors },
       },
     },
     async (request) => {
       await existingRoom(history, request.params.id);
-      return presence.users(request.params.id);
+      const { after, limit } = request.query;
+      return presence.page(request.params.id, after, limit);
     },
   );
 }

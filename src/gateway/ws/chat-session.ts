@@ -3,11 +3,13 @@ import type { WebSocket, RawData } from 'ws';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import { checkMessageText } from '../../domain/message.ts';
+import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
+import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
 import { CLOSE, ChatError, ERRORS } from '../../errors.ts';
 import type { CloseCode } from '../../errors.ts';
 import type { ClientFrame, FrameErrorCode } from '../../protocol.ts';
-import { parseClientFrame, serialize } from '../../protocol.ts';
+import { HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { RoomHub } from './room-hub.ts';
 
@@ -28,8 +30,6 @@ export interface SessionTarget {
 
 /** Most messages a `since` catch-up sends in its history frame; the rest is paged over REST. */
 export const SINCE_LIMIT = 1000;
-/** How long a closing handshake may take before the socket is cut. */
-const CLOSE_GRACE_MS = 3000;
 
 type State = 'joining' | 'open' | 'closed';
 
@@ -48,6 +48,9 @@ export class ChatSession {
   private readonly inboxDuringJoin: RawData[] = [];
   private readonly rate: TokenBucket | undefined;
   private lastTypingAt = -Infinity;
+  /** Join frames ws has not yet reported written, and the bytes sent after them meanwhile. */
+  private joinFramesUnwritten = 0;
+  private bytesAfterJoin = 0;
   alive = true;
 
   constructor(
@@ -77,9 +80,10 @@ export class ChatSession {
         since: this.target.since,
         replayCount: config.historyReplay,
         sinceLimit: SINCE_LIMIT,
+        maxBytes: HISTORY_MESSAGES_MAX_BYTES,
       });
       if (this.isClosed()) return;
-      this.send(
+      this.sendJoinFrame(
         serialize({
           type: 'history',
           messages: replay.messages,
@@ -89,7 +93,7 @@ export class ChatSession {
         }),
       );
       this.watermark = replay.lastId;
-      this.send(serialize({ type: 'presence', users: hub.presence.users(this.serverId) }));
+      this.sendJoinFrame(presenceFrame(hub.presence, this.serverId));
       this.state = 'open';
       for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
       for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
@@ -126,7 +130,7 @@ export class ChatSession {
   /** Frames that may be dropped for a client that falls behind (typing). */
   deliverEphemeral(frame: string): void {
     if (this.state !== 'open') return;
-    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit / 2) return;
+    if (this.queuedBytes() > this.deps.config.sendBufferLimit / 2) return;
     this.send(frame);
   }
 
@@ -146,20 +150,41 @@ export class ChatSession {
     this.deps.hub.exit(this);
     this.deps.metrics.errors.inc({ code: String(code) });
     this.socket.close(code, reason);
-    // A client that stopped reading never completes the closing handshake.
-    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+    // The close frame waits behind what the client has not read yet: a client that stopped
+    // reading never gets to it, so its connection is cut after CLOSE_GRACE (it sees 1006).
+    setTimeout(() => this.socket.terminate(), this.deps.config.closeGraceMs).unref();
   }
 
   /** Sends one frame; past the send buffer limit the client is too slow and is closed. */
   private send(frame: string): boolean {
     if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.socket.bufferedAmount > this.deps.config.sendBufferLimit) {
+    if (this.queuedBytes() > this.deps.config.sendBufferLimit) {
       this.deps.metrics.slowClosed.inc();
       this.close(CLOSE.tooSlow, 'too slow: send buffer full');
       return false;
     }
     this.socket.send(frame);
+    if (this.joinFramesUnwritten > 0) this.bytesAfterJoin += Buffer.byteLength(frame);
     return true;
+  }
+
+  /**
+   * Sends a frame of the join (history, presence) outside the send-buffer limit: a big replay is
+   * what the client asked for, not a sign that it is slow.
+   */
+  private sendJoinFrame(frame: string): void {
+    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return;
+    this.joinFramesUnwritten++;
+    // ws calls back once the frame is handed to the kernel (or the socket failed)
+    this.socket.send(frame, () => this.joinFramesUnwritten--);
+  }
+
+  /**
+   * The bytes waiting for the client that count against SEND_BUFFER_LIMIT. While join frames are
+   * unwritten, everything sent after them waits behind them: those bytes are what counts.
+   */
+  private queuedBytes(): number {
+    return this.joinFramesUnwritten > 0 ? this.bytesAfterJoin : this.socket.bufferedAmount;
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -208,6 +233,10 @@ export class ChatSession {
       return;
     }
     const problem = checkMessageText(text, this.deps.config.maxMessageChars);
+    if (problem === 'malformed') {
+      this.sendError('bad_request', 'the text holds a lone surrogate (not Unicode)', clientId);
+      return;
+    }
     if (problem === 'empty') {
       this.sendError('empty', ERRORS.empty.message, clientId);
       return;
@@ -249,6 +278,18 @@ export class ChatSession {
     this.state = 'closed';
     this.deps.hub.exit(this);
   }
+}
+
+/** Who is in the room: the first PRESENCE_PAGE_LIMIT names, the total, and whether there are more. */
+function presenceFrame(presence: RoomPresence, serverId: number): string {
+  const users = presence.page(serverId, undefined, PRESENCE_PAGE_LIMIT);
+  const total = presence.size(serverId);
+  return serialize({
+    type: 'presence',
+    users,
+    total,
+    ...(total > users.length ? { more: true as const } : {}),
+  });
 }
 
 /** ws hands text frames over as a Buffer, fragmented ones as Buffer[]. */

@@ -1,10 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Message } from '../../domain/message.ts';
 import { RoomPresence } from '../../domain/presence.ts';
+import { compareCodePoints } from '../../domain/sorted-names.ts';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
+import { CLOSE } from '../../errors.ts';
+import { guarded } from '../../internal-errors.ts';
 import { messageFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ChatSession } from './chat-session.ts';
+import {
+  HEARTBEAT_ENVELOPE_BYTES,
+  HeartbeatAssembler,
+  splitPresence,
+} from './presence-heartbeat.ts';
 
 export interface RoomHubOptions {
   gatewayId: string;
@@ -38,9 +46,13 @@ export class RoomHub {
   readonly presence = new RoomPresence();
   private readonly channels = new Map<number, RoomChannel>();
   private readonly eventSubscription: Subscription;
+  private readonly gapSubscription: Subscription;
   /** When each other gateway was last heard from. */
   private readonly gatewaysSeen = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Numbers this gateway's heartbeats, so that receivers tell their parts apart. */
+  private heartbeatEpoch = 0;
+  private readonly heartbeatParts = new HeartbeatAssembler();
 
   constructor(
     private readonly bus: MessageBus,
@@ -49,11 +61,20 @@ export class RoomHub {
     private readonly log: FastifyBaseLogger,
   ) {
     this.eventSubscription = bus.onEvent((event) => this.onBusEvent(event));
+    // Clients that may have missed messages come back with `since=` and get them from history.
+    this.gapSubscription = bus.onGap(() => {
+      for (const session of [...this.sessions()]) {
+        session.close(CLOSE.tryAgainLater, 'live feed interrupted: rejoin with since');
+      }
+    });
     bus.publishEvent({ kind: 'gateway_hello', gatewayId: options.gatewayId });
-    this.heartbeat = setInterval(() => {
-      this.publishState();
-      this.expireGateways();
-    }, options.presenceHeartbeatMs);
+    this.heartbeat = setInterval(
+      guarded('presence_heartbeat', log, () => {
+        this.publishState();
+        this.expireGateways();
+      }),
+      options.presenceHeartbeatMs,
+    );
     this.heartbeat.unref();
   }
 
@@ -104,6 +125,7 @@ export class RoomHub {
     clearInterval(this.heartbeat);
     this.bus.publishEvent({ kind: 'gateway_gone', gatewayId: this.options.gatewayId });
     this.eventSubscription.unsubscribe();
+    this.gapSubscription.unsubscribe();
     for (const channel of this.channels.values()) this.dropChannel(channel);
   }
 
@@ -151,13 +173,17 @@ export class RoomHub {
       case 'gateway_hello':
         this.publishState();
         break;
-      case 'gateway_state':
-        for (const change of this.presence.replaceGateway(event.gatewayId, event.state)) {
+      case 'gateway_state': {
+        const whole = this.heartbeatParts.add(event.gatewayId, event);
+        if (!whole) break;
+        for (const change of this.presence.replaceGateway(event.gatewayId, whole)) {
           this.announceRoom(change.serverId, change.kind, change.username);
         }
         break;
+      }
       case 'gateway_gone':
         this.gatewaysSeen.delete(event.gatewayId);
+        this.heartbeatParts.forget(event.gatewayId);
         this.forgetGateway(event.gatewayId);
         break;
       case 'join':
@@ -178,13 +204,22 @@ export class RoomHub {
     }
   }
 
+  /** This gateway's whole presence, in as many parts as the bus needs, published at once. */
   private publishState(): void {
     const gatewayId = this.options.gatewayId;
-    this.bus.publishEvent({
-      kind: 'gateway_state',
-      gatewayId,
-      state: this.presence.gatewayState(gatewayId),
-    });
+    const epoch = ++this.heartbeatEpoch;
+    const budget = this.bus.maxEventBytes() - HEARTBEAT_ENVELOPE_BYTES;
+    const parts = splitPresence(this.presence.gatewayState(gatewayId), budget);
+    parts.forEach((state, i) =>
+      this.bus.publishEvent({
+        kind: 'gateway_state',
+        gatewayId,
+        epoch,
+        part: i + 1,
+        parts: parts.length,
+        state,
+      }),
+    );
   }
 
   private expireGateways(): void {
@@ -193,6 +228,7 @@ export class RoomHub {
       if (seen >= oldest) continue;
       this.log.warn({ gatewayId }, 'gateway silent past PRESENCE_TTL: its users leave');
       this.gatewaysSeen.delete(gatewayId);
+      this.heartbeatParts.forget(gatewayId);
       this.forgetGateway(gatewayId);
     }
   }
@@ -246,8 +282,8 @@ export class RoomHub {
     if (!diff || (diff.joins.size === 0 && diff.leaves.size === 0)) return;
     const frame = serialize({
       type: 'presence_diff',
-      joins: [...diff.joins].sort(),
-      leaves: [...diff.leaves].sort(),
+      joins: [...diff.joins].sort(compareCodePoints),
+      leaves: [...diff.leaves].sort(compareCodePoints),
     });
     for (const session of channel.sessions) session.deliverPresence(frame);
   }

@@ -2,11 +2,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { normalizeUsername } from '../../domain/message.ts';
 import { CLOSE, ChatError } from '../../errors.ts';
 import type { Config } from '../../config.ts';
+import { plainInteger } from '../validation.ts';
+import { AddressLimit } from './address-limit.ts';
 import { ChatSession } from './chat-session.ts';
 import type { SessionDeps } from './chat-session.ts';
 
-const ROOM_ID = /^[1-9]\d{0,15}$/;
-const SINCE = /^\d{1,16}$/;
+/** A plain decimal integer (no sign, no leading zero) of at least `min`, else undefined. */
+function idOf(text: unknown, min: number): number | undefined {
+  const id = typeof text === 'string' ? plainInteger(text) : undefined;
+  return id !== undefined && Number.isSafeInteger(id) && id >= min ? id : undefined;
+}
 
 /** True for requests without `Origin` (non-browser clients), same-origin pages, and allowed ones. */
 export function isOriginAllowed(request: FastifyRequest, config: Config): boolean {
@@ -29,15 +34,29 @@ interface WsQuery {
 
 /** `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. */
 export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps): void {
+  const addresses = new AddressLimit(deps.config.connectionsPerAddress);
+  const tooManyConnections =
+    `At most ${addresses.max} WebSockets may be open from one client address ` +
+    '(CONNECTIONS_PER_ADDRESS); close one first';
   app.get<{ Params: { serverId: string }; Querystring: WsQuery }>(
     '/ws/:serverId',
     {
       websocket: true,
       schema: { hide: true },
       preValidation: (request, _reply, done) => {
-        done(
-          isOriginAllowed(request, deps.config) ? undefined : new ChatError('origin_not_allowed'),
-        );
+        if (!isOriginAllowed(request, deps.config)) {
+          done(new ChatError('origin_not_allowed'));
+          return;
+        }
+        if (request.ws) {
+          const release = addresses.take(request.ip);
+          if (!release) {
+            done(new ChatError('rate_limited', tooManyConnections));
+            return;
+          }
+          request.raw.socket.once('close', release);
+        }
+        done();
       },
     },
     (socket, request) => {
@@ -45,8 +64,8 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps):
         deps.metrics.errors.inc({ code: String(code) });
         socket.close(code, reason);
       };
-      const { serverId: rawRoom } = request.params;
-      if (!ROOM_ID.test(rawRoom) || !Number.isSafeInteger(Number(rawRoom))) {
+      const serverId = idOf(request.params.serverId, 1);
+      if (serverId === undefined) {
         reject(CLOSE.unknownRoom, 'unknown room');
         return;
       }
@@ -58,15 +77,11 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps):
         reject(CLOSE.badRequest, 'username must have 1-32 characters and no control characters');
         return;
       }
-      let since: number | undefined;
-      if (query.since !== undefined) {
-        if (typeof query.since !== 'string' || !SINCE.test(query.since)) {
-          reject(CLOSE.badRequest, 'since must be a message id (a whole number)');
-          return;
-        }
-        since = Number(query.since);
+      const since = query.since === undefined ? undefined : idOf(query.since, 0);
+      if (query.since !== undefined && since === undefined) {
+        reject(CLOSE.badRequest, 'since must be a message id (a plain decimal integer)');
+        return;
       }
-      const serverId = Number(rawRoom);
       // The session attaches its listeners now, before any await, and queues early frames.
       const session = new ChatSession(socket, { serverId, username, since }, deps);
       void deps.history.getRoom(serverId).then(
