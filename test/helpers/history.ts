@@ -29,3 +29,18 @@ export function readTranscript(dataDir: string, room: number): Message[] {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Message);
 }
+
+/** Creates a room through REST and returns its id; fails unless the answer is 201. */
+export async function createRoom(baseUrl: string, name: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/api/servers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (response.status !== 201) {
+    throw new Error(
+      `creating room "${name}" answered ${response.status}: ${await response.text()}`,
+    );
+  }
+  return ((await response.json()) as { id: number }).id;
+}

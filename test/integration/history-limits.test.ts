@@ -10,7 +10,7 @@ import type { Message } from '../../src/domain/message.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { readTranscript } from '../helpers/history.ts';
+import { createRoom, readTranscript } from '../helpers/history.ts';
 
 const MiB = 1024 * 1024;
 const FRAME_MAX = 1 * MiB;
@@ -48,12 +48,7 @@ async function joinMeasured(query: string) {
 beforeAll(async () => {
   // a big send buffer: this file is about the frame's size, not about slow clients
   server = await startTestChat({ RATE_LIMIT: '0', SEND_BUFFER_LIMIT: '64MiB' });
-  const created = await fetch(`${server.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'heavy' }),
-  });
-  room = ((await created.json()) as { id: number }).id;
+  room = await createRoom(server.url, 'heavy');
   const client = ChatClient.connect(`${server.wsUrl}/ws/${room}?username=writer`);
   clients.push(client);
   await client.next('presence', WAIT_MS);
@@ -145,12 +140,7 @@ describe('history frames are at most 1 MiB of JSON', () => {
 
 describe('transcript lines', () => {
   it('hold U+2028, U+2029 and U+0085 escaped, one line per message, equal to REST', async () => {
-    const created = await fetch(`${server.url}/api/servers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'separators' }),
-    });
-    const target = ((await created.json()) as { id: number }).id;
+    const target = await createRoom(server.url, 'separators');
     const client = ChatClient.connect(`${server.wsUrl}/ws/${target}?username=sep`);
     clients.push(client);
     await client.next('presence', WAIT_MS);

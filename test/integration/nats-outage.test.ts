@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
-import { allMessages, readTranscript } from '../helpers/history.ts';
+import { allMessages, createRoom, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomView } from '../helpers/room-view.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
@@ -43,15 +43,7 @@ async function allReady(): Promise<void> {
   );
 }
 
-async function createRoom(name: string): Promise<number> {
-  const response = await fetch(`${gatewayA.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { id: number }).id;
-}
+const newRoom = (name: string): Promise<number> => createRoom(gatewayA.url, name);
 
 async function view(gateway: ChatProcess, room: number, username: string): Promise<RoomView> {
   const v = await RoomView.open(`${gateway.wsUrl}/ws/${room}`, username);
@@ -103,7 +95,7 @@ afterAll(async () => {
 describe('after nats-server dies and comes back', () => {
   for (const how of ['SIGKILL', 'SIGTERM'] as const) {
     it(`every client on both gateways sees every message once, in order (${how})`, async () => {
-      const room = await createRoom(`outage-${how}`);
+      const room = await newRoom(`outage-${how}`);
       const onA = await view(gatewayA, room, 'alice');
       const onB = await view(gatewayB, room, 'bob');
       const watcherA = await view(gatewayA, room, 'carol');
@@ -155,7 +147,7 @@ describe('after nats-server dies and comes back', () => {
   }
 
   it('after it lost its store, ids continue above the stored ones and every client sees every message once', async () => {
-    const room = await createRoom('outage-store-lost');
+    const room = await newRoom('outage-store-lost');
     const onA = await view(gatewayA, room, 'erin');
     const onB = await view(gatewayB, room, 'frank');
     await Promise.all(Array.from({ length: 5 }, (_, i) => onA.send(`kept ${i}`, `kept-${i}`)));
@@ -185,7 +177,7 @@ describe('after nats-server dies and comes back', () => {
   }, 120_000);
 
   it('closes clients with 1013 when the stream lost messages they may have missed; they rejoin with since=', async () => {
-    const room = await createRoom('outage-gap');
+    const room = await newRoom('outage-gap');
     const { client: sender } = await ChatClient.join(`${gatewayA.wsUrl}/ws/${room}?username=gina`);
     const { client: watcher } = await ChatClient.join(`${gatewayB.wsUrl}/ws/${room}?username=hal`);
     await sender.say('persisted');

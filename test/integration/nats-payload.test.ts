@@ -14,6 +14,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import type { TestNatsOptions } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { createRoom } from '../helpers/history.ts';
 
 const SMALL_PAYLOAD = 16 * 1024;
 const clients: ChatClient[] = [];
@@ -77,16 +78,6 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: response.status, body: (await response.json()) as T };
 }
 
-async function createRoom(gateway: ChatProcess, name: string): Promise<number> {
-  const response = await fetch(`${gateway.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { id: number }).id;
-}
-
 function alive(process: ChatProcess): boolean {
   return process.child.exitCode === null && process.child.signalCode === null;
 }
@@ -115,7 +106,7 @@ function chatOn(options: TestNatsOptions) {
 
 /** A new room holding `texts`, sent through the gateway; returns it and its stored messages. */
 async function roomWith(gateway: ChatProcess, name: string, texts: string[]) {
-  const room = await createRoom(gateway, name);
+  const room = await createRoom(gateway.url, name);
   const { client } = await join(gateway, room, 'writer');
   await sendAll(client, texts);
   const page = await getJson<Message[]>(`${gateway.url}/api/servers/${room}/messages?limit=1000`);
@@ -149,7 +140,7 @@ describe(`a nats-server with max_payload ${SMALL_PAYLOAD} bytes`, () => {
       { length: 60 },
       (_, i) => '😀'.repeat(60) + String(i).padStart(4, '0'),
     );
-    for (const name of names) await createRoom(gateway, name);
+    for (const name of names) await createRoom(gateway.url, name);
 
     const rooms = await getJson<Array<{ id: number; name: string }>>(`${gateway.url}/api/servers`);
     expect(rooms.status).toBe(200);
@@ -179,7 +170,7 @@ describe(`a nats-server with max_payload ${SMALL_PAYLOAD} bytes`, () => {
 
   it('carries a gateway presence heartbeat larger than max_payload in parts', async () => {
     const { gateway } = chat;
-    const room = await createRoom(gateway, 'crowded');
+    const room = await createRoom(gateway.url, 'crowded');
     const names = Array.from(
       { length: 200 },
       (_, i) => '😀'.repeat(28) + String(i).padStart(4, '0'),

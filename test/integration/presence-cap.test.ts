@@ -7,18 +7,12 @@ import { PRESENCE_PAGE_LIMIT } from '../../src/domain/presence.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { createRoom } from '../helpers/history.ts';
 
 let server: TestChat;
 const clients: ChatClient[] = [];
 
-async function newRoom(name: string): Promise<number> {
-  const response = await fetch(`${server.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  return ((await response.json()) as { id: number }).id;
-}
+const newRoom = (name: string): Promise<number> => createRoom(server.url, name);
 
 async function presence(room: number, query = ''): Promise<string[]> {
   const response = await fetch(`${server.url}/api/servers/${room}/presence${query}`);

@@ -12,7 +12,7 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { allMessages, readTranscript } from '../helpers/history.ts';
+import { allMessages, createRoom, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 interface Obstacle {
@@ -66,16 +66,6 @@ async function join(chat: ChatProcess, room: number, username: string) {
   return { client, history };
 }
 
-async function createRoom(chat: ChatProcess, name: string): Promise<number> {
-  const response = await fetch(`${chat.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { id: number }).id;
-}
-
 function countLines(output: string, text: string): number {
   return output.split('\n').filter((line) => line.includes(text)).length;
 }
@@ -85,7 +75,7 @@ function countLines(output: string, text: string): number {
  * and in REST, removes the obstacle and checks the transcript catches up exactly.
  */
 async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Obstacle) {
-  const room = await createRoom(chat, `fault-${Math.random().toString(36).slice(2)}`);
+  const room = await createRoom(chat.url, `fault-${Math.random().toString(36).slice(2)}`);
   const file = path.join(dataDir, 'message_history', `server_${room}_history.jsonl`);
   const { client: sender } = await join(chat, room, 'sender');
   const { client: reader } = await join(chat, room, 'reader');

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { ChatClient } from '../helpers/ws-client.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
+import { createRoom } from '../helpers/history.ts';
 
 let server: TestChat;
 const clients: ChatClient[] = [];
@@ -19,15 +20,7 @@ async function join(path: string, options?: WebSocket.ClientOptions) {
   return joined;
 }
 
-async function newRoom(name: string): Promise<number> {
-  const response = await fetch(`${server.url}/api/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { id: number }).id;
-}
+const newRoom = (name: string): Promise<number> => createRoom(server.url, name);
 
 beforeAll(async () => {
   server = await startTestChat({ RATE_LIMIT: '0' });
