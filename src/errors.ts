@@ -1,7 +1,8 @@
 /**
- * The error catalogue: every error the API can return, with its HTTP status where it is a REST
- * error and whether it is an `error` frame code on the WebSocket. The README lists each code and a
- * test checks that it does.
+ * The error catalogue: every error code the server sends, in a REST body or an `error` frame,
+ * with its HTTP status where it is a REST error and whether it is an `error` frame code on the
+ * WebSocket. The README lists exactly these codes and a test checks that it does. (WebSocket close
+ * codes are part of the protocol: `CLOSE` in protocol.ts.)
  */
 export const ERRORS = {
   bad_request: { status: 400, frame: true, message: 'The request is malformed' },
@@ -26,6 +27,7 @@ export const ERRORS = {
     frame: false,
     message: 'WebSocket connections from this origin are not allowed',
   },
+  internal: { status: 500, frame: false, message: 'Something went wrong on the server' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -51,15 +53,3 @@ export class UnavailableError extends ChatError {
     super('unavailable', message, options);
   }
 }
-
-/** WebSocket close codes of the contract. */
-export const CLOSE = {
-  goingAway: 1001,
-  tooBig: 1009,
-  tryAgainLater: 1013,
-  badRequest: 4400,
-  unknownRoom: 4404,
-  tooSlow: 4408,
-} as const;
-
-export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];

@@ -4,11 +4,15 @@
  */
 import type { Message } from './domain/message.ts';
 import { isValidClientId } from './domain/message.ts';
+import type { ERRORS, ErrorCode } from './errors.ts';
 
 export type ClientFrame =
   { type: 'message'; text: string; client_id?: string } | { type: 'typing' } | { type: 'ping' };
 
-export type FrameErrorCode = 'bad_request' | 'empty' | 'too_long' | 'rate_limited' | 'unavailable';
+/** The codes an `error` frame may carry: those of the error catalogue marked `frame: true`. */
+export type FrameErrorCode = {
+  [Code in ErrorCode]: (typeof ERRORS)[Code]['frame'] extends true ? Code : never;
+}[ErrorCode];
 
 export type ServerFrame =
   | { type: 'history'; messages: Message[]; last_id: number; more?: true; reset?: true }
@@ -21,6 +25,21 @@ export type ServerFrame =
   | { type: 'typing'; username: string }
   | { type: 'error'; code: FrameErrorCode; message: string; client_id?: string }
   | { type: 'pong' };
+
+/**
+ * WebSocket close codes of the contract (the README lists each with its meaning, and a test
+ * checks that it does).
+ */
+export const CLOSE = {
+  goingAway: 1001,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+  badRequest: 4400,
+  unknownRoom: 4404,
+  tooSlow: 4408,
+} as const;
+
+export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
 /** The largest `history` frame, in bytes of JSON (the contract's 1 MiB). */
 export const HISTORY_FRAME_MAX_BYTES = 1024 * 1024;

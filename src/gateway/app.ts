@@ -6,7 +6,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { HistoryClient, MessageBus } from '../bus/types.ts';
 import type { Config } from '../config.ts';
-import { CLOSE, ChatError, ERRORS } from '../errors.ts';
+import { ChatError, ERRORS } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { CLOSE } from '../protocol.ts';
 import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,7 +33,7 @@ export interface Gateway {
   metrics: GatewayMetrics;
 }
 
-function errorBody(status: number, code: string, message: string) {
+function errorBody(status: number, code: ErrorCode, message: string) {
   return { statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message };
 }
 
@@ -90,7 +92,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     app.log.error({ err: error }, 'unexpected error');
     metrics.errors.inc({ code: 'internal' });
-    return reply.code(500).send(errorBody(500, 'internal', 'Something went wrong on the server'));
+    return reply.code(500).send(errorBody(500, 'internal', ERRORS.internal.message));
   });
   app.setNotFoundHandler((request, reply) => {
     const message = `${ERRORS.not_found.message}: ${request.method} ${request.url}`;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.ts';
+import { CLOSE } from '../../src/protocol.ts';
 import { ROOT, startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
@@ -190,11 +191,46 @@ describe('service endpoints', () => {
 });
 
 describe('error catalogue', () => {
-  it('documents every error code in the README', () => {
+  /** The rows of the README's "Errors and close codes" tables: the code, then the other cells. */
+  function readmeRows(): Map<string, string[]> {
     const readme = fs.readFileSync(`${ROOT}/README.md`, 'utf8');
-    for (const code of Object.keys(ERRORS)) expect(readme, code).toContain(`\`${code}\``);
-    for (const close of ['4404', '4400', '4408', '1009', '1013', '1001']) {
-      expect(readme, close).toContain(`\`${close}\``);
+    const start = readme.indexOf('### Errors and close codes');
+    expect(start).toBeGreaterThan(-1);
+    const end = readme.indexOf('\n## ', start);
+    const rows = new Map<string, string[]>();
+    for (const line of readme.slice(start, end === -1 ? undefined : end).split('\n')) {
+      const [, code, rest] = /^\| `([^`]+)` \|(.*)\|$/.exec(line) ?? [];
+      if (code === undefined || rest === undefined) continue;
+      const cells = rest.split('|').map((cell) => cell.trim());
+      rows.set(code, cells);
     }
+    return rows;
+  }
+
+  it('documents every error code in the README, with where it is sent, and no other code', () => {
+    const rows = readmeRows();
+    const documented = [...rows.keys()].filter((code) => !/^\d+$/.test(code));
+    expect(documented.sort()).toEqual(Object.keys(ERRORS).sort());
+    for (const [code, { status, frame }] of Object.entries(ERRORS)) {
+      const [where = '', meaning = ''] = rows.get(code) ?? [];
+      const places = where.split(',').map((place) => place.trim());
+      // a code sent only in frames (`empty`, `too_long`) lists no HTTP status
+      if (places.some((place) => /^\d+$/.test(place))) {
+        expect(places, code).toContain(String(status));
+      }
+      expect(places.includes('frame'), `${code} is an error frame code`).toBe(frame);
+      expect(meaning, code).not.toBe('');
+    }
+  });
+
+  it('documents every close code in the README with its meaning, and no other close code', () => {
+    const rows = readmeRows();
+    const documented = [...rows.keys()].filter((code) => /^\d+$/.test(code));
+    expect(documented.sort()).toEqual(Object.values(CLOSE).map(String).sort());
+    // the contract's close codes
+    expect(Object.values(CLOSE)).toEqual(
+      expect.arrayContaining([4404, 4400, 4408, 1009, 1013, 1001]),
+    );
+    for (const code of documented) expect(rows.get(code)?.[0], code).not.toBe('');
   });
 });

@@ -6,10 +6,9 @@ import { checkMessageText } from '../../domain/message.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
-import { CLOSE, ChatError, ERRORS } from '../../errors.ts';
-import type { CloseCode } from '../../errors.ts';
-import type { ClientFrame, FrameErrorCode } from '../../protocol.ts';
-import { HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
+import { ChatError, ERRORS } from '../../errors.ts';
+import type { ClientFrame, CloseCode, FrameErrorCode } from '../../protocol.ts';
+import { CLOSE, HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { RoomHub } from './room-hub.ts';
 

@@ -3,9 +3,8 @@ import type { Message } from '../../domain/message.ts';
 import { RoomPresence } from '../../domain/presence.ts';
 import { compareCodePoints } from '../../domain/sorted-names.ts';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
-import { CLOSE } from '../../errors.ts';
 import { guarded } from '../../internal-errors.ts';
-import { messageFrame, serialize } from '../../protocol.ts';
+import { CLOSE, messageFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ChatSession } from './chat-session.ts';
 import {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { normalizeUsername } from '../../domain/message.ts';
-import { CLOSE, ChatError } from '../../errors.ts';
+import { ChatError } from '../../errors.ts';
+import { CLOSE } from '../../protocol.ts';
 import type { Config } from '../../config.ts';
 import { plainInteger } from '../validation.ts';
 import { AddressLimit } from './address-limit.ts';
