@@ -16,6 +16,7 @@ import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
 import { webRoutes } from './routes/web.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
+import type { ChatSession } from './ws/chat-session.ts';
 import { RoomHub } from './ws/room-hub.ts';
 import { registerWebSocketRoute } from './ws/ws-route.ts';
 
@@ -29,7 +30,7 @@ export interface GatewayDeps {
 
 export interface Gateway {
   app: FastifyInstance;
-  hub: RoomHub;
+  hub: RoomHub<ChatSession>;
   metrics: GatewayMetrics;
 }
 
@@ -62,7 +63,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     rooms: () => history.roomCount(),
     historyLag: () => history.lag(),
   });
-  const hub = new RoomHub(
+  const hub = new RoomHub<ChatSession>(
     bus,
     {
       gatewayId: deps.gatewayId,
@@ -117,7 +118,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const pinger = setInterval(() => {
-    for (const session of hub.sessions()) session.ping();
+    for (const session of hub.members()) session.ping();
   }, config.pingIntervalMs);
   pinger.unref();
 
@@ -126,7 +127,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     // Shutdown: every client, in a room or still joining, is told 1001 (going away).
     preClose(done) {
       clearInterval(pinger);
-      for (const session of [...hub.sessions()]) {
+      for (const session of [...hub.members()]) {
         session.close(CLOSE.goingAway, 'server shutting down');
       }
       hub.close();

@@ -6,13 +6,10 @@
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
-import type { HistoryClient, MessageBus } from '../../src/bus/types.ts';
-import { loadConfig } from '../../src/config.ts';
 import { RoomPresence } from '../../src/domain/presence.ts';
 import { createMetrics } from '../../src/gateway/metrics.ts';
 import { ChatSession } from '../../src/gateway/ws/chat-session.ts';
-import type { RoomHub } from '../../src/gateway/ws/room-hub.ts';
+import type { RoomEntry, SessionConfig } from '../../src/gateway/ws/chat-session.ts';
 
 class BufferedSocket extends EventEmitter {
   readonly OPEN = 1;
@@ -43,10 +40,23 @@ async function openSession(
   options: { replayText?: string; written?: boolean } = {},
 ) {
   const socket = new BufferedSocket();
-  const config = loadConfig({ SEND_BUFFER_LIMIT: String(limit) });
+  // the defaults of config.ts; only the send buffer limit matters here
+  const config: SessionConfig = {
+    rateLimit: 20,
+    historyReplay: 50,
+    maxMessageChars: 4000,
+    sendBufferLimit: limit,
+    typingThrottleMs: 1000,
+    closeGraceMs: 3000,
+  };
   const presence = new RoomPresence();
   presence.add(1, 'me', 'g');
-  const hub = { enter: () => Promise.resolve(), exit: () => {}, presence };
+  const hub: RoomEntry = {
+    enter: () => Promise.resolve(),
+    exit: () => {},
+    typing: () => {},
+    presence,
+  };
   const history = {
     replay: () =>
       Promise.resolve({
@@ -60,13 +70,13 @@ async function openSession(
       }),
   };
   const session = new ChatSession(
-    socket as unknown as WebSocket,
+    socket,
     { serverId: 1, username: 'me', since: undefined },
     {
       config,
-      bus: {} as MessageBus,
-      history: history as unknown as HistoryClient,
-      hub: hub as unknown as RoomHub,
+      bus: { publish: () => Promise.reject(new Error('this test sends no message')) },
+      history,
+      hub,
       metrics: createMetrics({
         rooms: () => Promise.resolve(1),
         historyLag: () => Promise.resolve(0),

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { WebSocket, RawData } from 'ws';
+import type { RawData } from 'ws';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import { checkMessageText } from '../../domain/message.ts';
@@ -10,14 +10,36 @@ import { ChatError, ERRORS } from '../../errors.ts';
 import type { ClientFrame, CloseCode, FrameErrorCode } from '../../protocol.ts';
 import { CLOSE, HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import type { RoomHub } from './room-hub.ts';
+import { SendBuffer } from './send-buffer.ts';
+import type { SessionSocket } from './send-buffer.ts';
+
+/** What a session does in its room (on a gateway, the RoomHub does it). */
+export interface RoomEntry {
+  /** Resolves once live messages reach the session: a replay read afterwards misses nothing. */
+  enter(session: ChatSession): Promise<void>;
+  exit(session: ChatSession): void;
+  typing(session: ChatSession): void;
+  /** Who is in the room, for the join's `presence` frame. */
+  readonly presence: Pick<RoomPresence, 'page' | 'size'>;
+}
+
+/** The settings a session reads. */
+export type SessionConfig = Pick<
+  Config,
+  | 'rateLimit'
+  | 'historyReplay'
+  | 'maxMessageChars'
+  | 'sendBufferLimit'
+  | 'typingThrottleMs'
+  | 'closeGraceMs'
+>;
 
 export interface SessionDeps {
-  config: Config;
-  bus: MessageBus;
-  history: HistoryClient;
-  hub: RoomHub;
-  metrics: GatewayMetrics;
+  config: SessionConfig;
+  bus: Pick<MessageBus, 'publish'>;
+  history: Pick<HistoryClient, 'replay'>;
+  hub: RoomEntry;
+  metrics: Pick<GatewayMetrics, 'errors' | 'slowClosed' | 'messagesIn'>;
   log: FastifyBaseLogger;
 }
 
@@ -47,16 +69,15 @@ export class ChatSession {
   private readonly inboxDuringJoin: RawData[] = [];
   private readonly rate: TokenBucket | undefined;
   private lastTypingAt = -Infinity;
-  /** Join frames ws has not yet reported written, and the bytes sent after them meanwhile. */
-  private joinFramesUnwritten = 0;
-  private bytesAfterJoin = 0;
+  private readonly outgoing: SendBuffer;
   alive = true;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: SessionSocket,
     private readonly target: SessionTarget,
     private readonly deps: SessionDeps,
   ) {
+    this.outgoing = new SendBuffer(socket);
     this.serverId = target.serverId;
     this.username = target.username;
     const { rateLimit } = deps.config;
@@ -129,7 +150,7 @@ export class ChatSession {
   /** Frames that may be dropped for a client that falls behind (typing). */
   deliverEphemeral(frame: string): void {
     if (this.state !== 'open') return;
-    if (this.queuedBytes() > this.deps.config.sendBufferLimit / 2) return;
+    if (this.outgoing.queuedBytes() > this.deps.config.sendBufferLimit / 2) return;
     this.send(frame);
   }
 
@@ -156,14 +177,13 @@ export class ChatSession {
 
   /** Sends one frame; past the send buffer limit the client is too slow and is closed. */
   private send(frame: string): boolean {
-    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.queuedBytes() > this.deps.config.sendBufferLimit) {
+    if (this.state === 'closed' || !this.outgoing.isOpen()) return false;
+    if (this.outgoing.queuedBytes() > this.deps.config.sendBufferLimit) {
       this.deps.metrics.slowClosed.inc();
       this.close(CLOSE.tooSlow, 'too slow: send buffer full');
       return false;
     }
-    this.socket.send(frame);
-    if (this.joinFramesUnwritten > 0) this.bytesAfterJoin += Buffer.byteLength(frame);
+    this.outgoing.send(frame);
     return true;
   }
 
@@ -172,18 +192,8 @@ export class ChatSession {
    * what the client asked for, not a sign that it is slow.
    */
   private sendJoinFrame(frame: string): void {
-    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return;
-    this.joinFramesUnwritten++;
-    // ws calls back once the frame is handed to the kernel (or the socket failed)
-    this.socket.send(frame, () => this.joinFramesUnwritten--);
-  }
-
-  /**
-   * The bytes waiting for the client that count against SEND_BUFFER_LIMIT. While join frames are
-   * unwritten, everything sent after them waits behind them: those bytes are what counts.
-   */
-  private queuedBytes(): number {
-    return this.joinFramesUnwritten > 0 ? this.bytesAfterJoin : this.socket.bufferedAmount;
+    if (this.state === 'closed' || !this.outgoing.isOpen()) return;
+    this.outgoing.sendJoinFrame(frame);
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -280,7 +290,7 @@ export class ChatSession {
 }
 
 /** Who is in the room: the first PRESENCE_PAGE_LIMIT names, the total, and whether there are more. */
-function presenceFrame(presence: RoomPresence, serverId: number): string {
+function presenceFrame(presence: RoomEntry['presence'], serverId: number): string {
   const users = presence.page(serverId, undefined, PRESENCE_PAGE_LIMIT);
   const total = presence.size(serverId);
   return serialize({

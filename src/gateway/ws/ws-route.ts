@@ -1,12 +1,25 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { HistoryClient, MessageBus } from '../../bus/types.ts';
+import type { Config } from '../../config.ts';
 import { normalizeUsername } from '../../domain/message.ts';
 import { ChatError } from '../../errors.ts';
 import { CLOSE } from '../../protocol.ts';
-import type { Config } from '../../config.ts';
+import type { CloseCode } from '../../protocol.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { plainInteger } from '../validation.ts';
 import { AddressLimit } from './address-limit.ts';
 import { ChatSession } from './chat-session.ts';
-import type { SessionDeps } from './chat-session.ts';
+import type { RoomHub } from './room-hub.ts';
+
+/** The route's own needs and, passed on to each session, the session's (SessionDeps). */
+export interface WebSocketDeps {
+  config: Config;
+  bus: MessageBus;
+  history: HistoryClient;
+  hub: RoomHub<ChatSession>;
+  metrics: GatewayMetrics;
+  log: FastifyBaseLogger;
+}
 
 /** A plain decimal integer (no sign, no leading zero) of at least `min`, else undefined. */
 function idOf(text: unknown, min: number): number | undefined {
@@ -34,7 +47,7 @@ interface WsQuery {
 }
 
 /** `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. */
-export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps): void {
+export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps): void {
   const addresses = new AddressLimit(deps.config.connectionsPerAddress);
   const tooManyConnections =
     `At most ${addresses.max} WebSockets may be open from one client address ` +
@@ -61,7 +74,7 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: SessionDeps):
       },
     },
     (socket, request) => {
-      const reject = (code: number, reason: string) => {
+      const reject = (code: CloseCode, reason: string) => {
         deps.metrics.errors.inc({ code: String(code) });
         socket.close(code, reason);
       };
