@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
-import { NatsUnreachableError, openNatsLink } from './bus/nats/connection.ts';
 import { NatsBus } from './bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from './bus/nats/nats-history-client.ts';
-import { NatsHistoryService } from './history/nats-history-service.ts';
 import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 import { buildGateway } from './gateway/app.ts';
 import type { Gateway } from './gateway/app.ts';
 import { EmbeddedHistoryClient } from './history/embedded-history-client.ts';
 import { HistoryService } from './history/history-service.ts';
+import { NatsHistoryService } from './history/nats-history-service.ts';
+import { NatsUnreachableError, openNatsLink } from './nats/connection.ts';
+import { DataDirError } from './store/data-dir.ts';
 
 /** A running chat: what `main.ts` starts and stops, and what tests start on port 0. */
 export interface RunningChat {
@@ -55,8 +56,15 @@ export async function startEmbedded(
   };
 }
 
+/** A DATA_DIR that cannot be used stops startup with one line (a ConfigError naming it). */
 function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
-  const history = new HistoryService(config.dataDir, { log: logger });
+  let history: HistoryService;
+  try {
+    history = new HistoryService(config.dataDir, { log: logger });
+  } catch (error) {
+    if (error instanceof DataDirError) throw new ConfigError('DATA_DIR', error.message);
+    throw error;
+  }
   for (const [serverId, lines] of history.recoverTranscripts()) {
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }

@@ -1,6 +1,7 @@
 /**
  * Errors caught where they would otherwise end the process: in a NATS callback, a timer, a bus
- * listener, or nowhere at all (an unhandled rejection, an uncaught exception). Each is logged
+ * listener, or nowhere at all (an unhandled rejection, an uncaught exception); and payloads from
+ * NATS that did not pass their checks (they are dropped, or answered with an error). Each is logged
  * with where it happened and counted in `chatroom_internal_errors_total{where}`; the process
  * goes on. One failing request, frame or tick must not take every room down with it, nor, when
  * the input that made it fail is read again after a restart, keep the process down.
@@ -11,6 +12,9 @@ import pino from 'pino';
 
 const PLACES = [
   'history_request',
+  'history_reply',
+  'stream_message',
+  'room_event',
   'bus_listener',
   'bus_event',
   'presence_heartbeat',

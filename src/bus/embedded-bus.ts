@@ -1,8 +1,14 @@
 import type { Message, MessageDraft } from '../domain/message.ts';
 import { UnavailableError } from '../errors.ts';
-import type { HistoryService, StoredDraft } from '../history/history-service.ts';
 import { BusListeners } from './listeners.ts';
-import type { MessageBus, PublishResult, RoomEvent, Subscription } from './types.ts';
+import type {
+  DurableLog,
+  MessageBus,
+  PublishResult,
+  RoomEvent,
+  StoredDraft,
+  Subscription,
+} from './types.ts';
 
 interface Pending {
   item: StoredDraft;
@@ -30,7 +36,7 @@ export class EmbeddedBus implements MessageBus {
   private readonly maxBatch: number;
 
   constructor(
-    private readonly history: HistoryService,
+    private readonly durableLog: DurableLog,
     private readonly options: EmbeddedBusOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 100;
@@ -97,7 +103,7 @@ export class EmbeddedBus implements MessageBus {
     const dedupeSince = new Date(Date.now() - this.options.dedupeWindowMs).toISOString();
     let results;
     try {
-      results = this.history.appendDrafts(
+      results = this.durableLog.appendDrafts(
         batch.map((p) => p.item),
         dedupeSince,
       );

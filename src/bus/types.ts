@@ -1,10 +1,15 @@
 /**
- * The two seams between a gateway and the rest of chatroom. The gateway never touches storage:
- * it publishes through a `MessageBus` and reads through a `HistoryClient`. Embedded mode has
- * in-process implementations; NATS mode implements the same interfaces over JetStream.
+ * The ports of chatroom. The two seams between a gateway and the rest: the gateway never touches
+ * storage, it publishes through a `MessageBus` and reads through a `HistoryClient`. Embedded mode
+ * has in-process implementations; NATS mode implements the same interfaces over JetStream. And
+ * the one seam between the embedded bus and storage: `DurableLog`, which the history service
+ * implements, so that the bus never depends on the history service itself.
  */
+import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
+
+export type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 
 export interface Subscription {
   unsubscribe(): void;
@@ -71,43 +76,6 @@ export interface MessageBus {
   close(): Promise<void>;
 }
 
-export interface ReplayRequest {
-  serverId: number;
-  /** The client's last seen id; undefined for a fresh join. */
-  since?: number | undefined;
-  /** Messages for a fresh join (HISTORY_REPLAY). */
-  replayCount: number;
-  /** Most messages for a `since` catch-up; past that `more` is set. */
-  sinceLimit: number;
-  /**
-   * Most bytes of JSON the messages may take as one array (the frame's envelope is the caller's
-   * to leave room for): a `since` catch-up sends fewer and sets `more`, a fresh join sends the
-   * newest that fit.
-   */
-  maxBytes: number;
-}
-
-export interface Replay {
-  messages: Message[];
-  /**
-   * The room's newest id when the replay was read. Every message with an id up to it that the
-   * replay leaves out is older than the replay (or, with `more`, pageable through REST).
-   */
-  lastId: number;
-  more: boolean;
-  /** `since` was past the room's newest id: the answer is a fresh join's. */
-  reset: boolean;
-}
-
-export interface MessagePage {
-  serverId: number;
-  limit: number;
-  before?: number | undefined;
-  after?: number | undefined;
-  /** Most bytes of JSON the page may take as one array: it then holds fewer than `limit`. */
-  maxBytes?: number | undefined;
-}
-
 /** Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer. */
 export interface HistoryClient {
   listRooms(): Promise<Room[]>;
@@ -125,4 +93,23 @@ export interface HistoryClient {
   isReady(): Promise<boolean>;
   /** Messages in the log not yet persisted (for the `history lag` metric). */
   lag(): Promise<number>;
+}
+
+/** A draft with the time the bus accepted it (the message's `ts`). */
+export interface StoredDraft {
+  draft: MessageDraft;
+  ts: string;
+}
+
+export type AppendResult =
+  { id: number; duplicate: false; message: Message } | { id: number; duplicate: true };
+
+/** The durable log as the embedded bus sees it: it writes a batch of drafts at a time. */
+export interface DurableLog {
+  /**
+   * Numbers and stores drafts in one transaction; answers each draft's id in order. A draft whose
+   * client_id was stored at or after `dedupeSinceTs` is a duplicate: it gets the first id. Throws
+   * when nothing was stored.
+   */
+  appendDrafts(drafts: readonly StoredDraft[], dedupeSinceTs: string): AppendResult[];
 }

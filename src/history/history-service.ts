@@ -1,20 +1,13 @@
-import type { Message, MessageDraft, Room } from '../domain/message.ts';
+import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
+import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type { Message, Room } from '../domain/message.ts';
 import { ChatError } from '../errors.ts';
-import type { MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
 import { openDataDir } from '../store/data-dir.ts';
 import { RoomNameTakenError } from '../store/sqlite-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
 import type { TranscriptStore } from '../store/transcript.ts';
 import { TranscriptSync } from '../store/transcript-sync.ts';
 import type { TranscriptLog } from '../store/transcript-sync.ts';
-
-export interface StoredDraft {
-  draft: MessageDraft;
-  ts: string;
-}
-
-export type AppendResult =
-  { id: number; duplicate: false; message: Message } | { id: number; duplicate: true };
 
 export interface HistoryServiceOptions {
   log?: TranscriptLog;
@@ -31,12 +24,12 @@ const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
  * committed, a message is stored: a transcript that cannot be written falls behind and is
  * repaired from SQLite later, it never fails the write.
  */
-export class HistoryService {
-  readonly store: SqliteStore;
-  readonly transcripts: TranscriptStore;
+export class HistoryService implements DurableLog {
+  private readonly store: SqliteStore;
+  private readonly transcripts: TranscriptStore;
   private readonly sync: TranscriptSync;
 
-  /** Throws ConfigError('DATA_DIR') when the directory or the database cannot be used. */
+  /** Throws DataDirError when the directory or the database cannot be used. */
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
     ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
     this.sync = new TranscriptSync(this.transcripts, {
@@ -55,6 +48,11 @@ export class HistoryService {
   /** Rooms whose transcript is behind SQLite (a write failed; it is being repaired). */
   transcriptsBehind(): number[] {
     return this.sync.behindRooms();
+  }
+
+  /** The newest stored message id, 0 when there is none (NATS mode: the persisted sequence). */
+  lastMessageId(): number {
+    return this.store.maxMessageId();
   }
 
   /** True when the database takes a write now (what `/readyz` asks). */

@@ -1,22 +1,29 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { NatsLink } from '../bus/nats/connection.ts';
-import { respondInParts } from '../bus/nats/parts.ts';
-import { ensureStream } from '../bus/nats/stream.ts';
+import { ChatError } from '../errors.ts';
+import { reportInternalError } from '../internal-errors.ts';
+import type { NatsLink } from '../nats/connection.ts';
+import { MalformedPayloadError } from '../nats/guards.ts';
+import { isHistoryOp, parseHistoryRequest } from '../nats/history-ops.ts';
+import type {
+  HistoryAnswer,
+  HistoryHandlers,
+  HistoryOp,
+  HistoryReply,
+} from '../nats/history-ops.ts';
+import { respondInParts } from '../nats/parts.ts';
+import { ensureStream, isJetStreamError, lastSeqOf } from '../nats/stream.ts';
+import { readStreamMessage } from '../nats/stream-message.ts';
 import {
   HISTORY_CONSUMER,
   HISTORY_QUEUE,
   HISTORY_WILDCARD,
   MESSAGE_SUBJECTS,
   STREAM,
-  messageSubject,
-} from '../bus/nats/subjects.ts';
-import type { HistoryReply, StreamPayload } from '../bus/nats/subjects.ts';
-import type { MessagePage, ReplayRequest } from '../bus/types.ts';
-import { ChatError } from '../errors.ts';
-import { reportInternalError } from '../internal-errors.ts';
+  historyOpOf,
+} from '../nats/subjects.ts';
 import type { NewMessage } from '../store/sqlite-store.ts';
 import type { HistoryService } from './history-service.ts';
 
@@ -49,13 +56,34 @@ export class NatsHistoryService {
   private resumeAgain = false;
   private closed = false;
 
+  /** The answer to each history operation (a request reaches it checked). */
+  private readonly handlers: HistoryHandlers = {
+    rooms: () => this.history.listRooms(),
+    room_count: () => this.history.roomCount(),
+    room: ({ id }) => this.history.getRoom(id) ?? null,
+    create_room: ({ name }) => this.history.createRoom(name),
+    messages: (page) => this.history.messages(page),
+    replay: async (request) => {
+      await this.waitPersisted(await lastSeqOf(this.link.jsm, request.serverId));
+      return this.history.replay(request);
+    },
+    status: async () => {
+      const info = await this.link.jsm.streams.info(STREAM);
+      return {
+        lag: Math.max(0, info.state.last_seq - this.persistedSeq),
+        persisted: this.persistedSeq,
+        writable: this.history.isWritable(),
+      };
+    },
+  };
+
   constructor(
     private readonly history: HistoryService,
     private readonly link: NatsLink,
     private readonly options: NatsHistoryOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.persistedSeq = history.store.maxMessageId();
+    this.persistedSeq = history.lastMessageId();
     this.maxBatch = options.maxBatch ?? 500;
   }
 
@@ -152,11 +180,7 @@ export class NatsHistoryService {
     try {
       await jsm.consumers.delete(STREAM, HISTORY_CONSUMER);
     } catch (error) {
-      if (!(
-        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound
-      )) {
-        throw error;
-      }
+      if (!isJetStreamError(error, JetStreamApiCodes.ConsumerNotFound)) throw error;
     }
     await jsm.consumers.add(STREAM, {
       durable_name: HISTORY_CONSUMER,
@@ -226,17 +250,13 @@ export class NatsHistoryService {
     for (const msg of batch) {
       if (msg.seq <= highest) continue;
       highest = msg.seq;
-      let payload: StreamPayload;
-      try {
-        payload = msg.json<StreamPayload>();
-      } catch {
-        this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not JSON');
+      const read = readStreamMessage(msg);
+      if (!read.ok) {
+        // not a chat message: skipped (and acked with its batch), so it cannot stall the rest
+        reportInternalError('stream_message', new MalformedPayloadError(read.reason), this.log);
         continue;
       }
-      if (!isStreamPayload(payload) || msg.subject !== messageSubject(payload.server_id)) {
-        this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not a chat message');
-        continue;
-      }
+      const payload = read.value;
       if (!this.history.getRoom(payload.server_id)) {
         this.log.warn(
           { seq: msg.seq, serverId: payload.server_id },
@@ -272,23 +292,12 @@ export class NatsHistoryService {
     for (const waiter of ready) waiter.resolve();
   }
 
-  private async lastSeqOf(serverId: number): Promise<number> {
-    try {
-      const stored = await this.link.jsm.streams.getMessage(STREAM, {
-        last_by_subj: messageSubject(serverId),
-      });
-      return stored?.seq ?? 0;
-    } catch (error) {
-      if (error instanceof Error && /no message found|not found/i.test(error.message)) return 0;
-      throw error;
-    }
-  }
-
   private async answer(msg: Msg): Promise<void> {
-    const op = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-    let reply: HistoryReply<unknown>;
+    const op = historyOpOf(msg.subject);
+    let reply: HistoryAnswer<unknown>;
     try {
-      reply = { ok: true, result: await this.handle(op, msg) };
+      if (!isHistoryOp(op)) throw this.malformed(`unknown history operation "${op}"`);
+      reply = { ok: true, result: await this.handle(op, msg.data) };
     } catch (error) {
       if (error instanceof ChatError) {
         reply = { ok: false, code: error.code, message: error.message };
@@ -306,43 +315,16 @@ export class NatsHistoryService {
     respondInParts(this.link.nc, msg, JSON.stringify(reply));
   }
 
-  private async handle(op: string, msg: Msg): Promise<unknown> {
-    switch (op) {
-      case 'rooms':
-        return this.history.listRooms();
-      case 'room_count':
-        return this.history.roomCount();
-      case 'room':
-        return this.history.getRoom(msg.json<{ id: number }>().id) ?? null;
-      case 'create_room':
-        return this.history.createRoom(msg.json<{ name: string }>().name);
-      case 'messages':
-        return this.history.messages(msg.json<MessagePage>());
-      case 'replay': {
-        const request = msg.json<ReplayRequest>();
-        await this.waitPersisted(await this.lastSeqOf(request.serverId));
-        return this.history.replay(request);
-      }
-      case 'status': {
-        const info = await this.link.jsm.streams.info(STREAM);
-        return {
-          lag: Math.max(0, info.state.last_seq - this.persistedSeq),
-          persisted: this.persistedSeq,
-          writable: this.history.isWritable(),
-        };
-      }
-      default:
-        throw new ChatError('bad_request', `unknown history operation "${op}"`);
-    }
+  /** Checks the request of `op` and answers it; a malformed one is a `bad_request`. */
+  private handle<Op extends HistoryOp>(op: Op, data: Uint8Array): Promise<HistoryReply<Op>> {
+    const request = parseHistoryRequest(op, data);
+    if (!request.ok) throw this.malformed(request.reason);
+    return Promise.resolve(this.handlers[op](request.value));
   }
-}
 
-function isStreamPayload(value: StreamPayload): boolean {
-  return (
-    Number.isSafeInteger(value.server_id) &&
-    typeof value.username === 'string' &&
-    typeof value.text === 'string' &&
-    typeof value.ts === 'string' &&
-    (value.client_id === undefined || typeof value.client_id === 'string')
-  );
+  /** A request nobody here can answer (another version's, or not ours): logged and counted. */
+  private malformed(reason: string): ChatError {
+    reportInternalError('history_request', new MalformedPayloadError(reason), this.log);
+    return new ChatError('bad_request', reason);
+  }
 }

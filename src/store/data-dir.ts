@@ -1,14 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ConfigError } from '../config.ts';
 import { SchemaTooNewError } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { TranscriptStore } from './transcript.ts';
 
 /**
- * Opening `DATA_DIR`: everything that can be wrong with it stops startup with one ConfigError
- * naming the variable, the path and the reason, instead of a stack trace from deep inside.
+ * The data directory cannot be used. The message names the path and the reason, in one line
+ * (`"/srv/chat" is a file, not a directory`): startup reports it under the setting that named
+ * the directory.
+ */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    message = `"${path}" ${reason}`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opening the data directory: everything that can be wrong with it is one DataDirError naming
+ * the path and the reason, instead of a stack trace from deep inside.
  */
 export function openDataDir(dataDir: string): { store: SqliteStore; transcripts: TranscriptStore } {
   prepareDirectory(dataDir);
@@ -18,7 +33,7 @@ export function openDataDir(dataDir: string): { store: SqliteStore; transcripts:
     return { store, transcripts: new TranscriptStore(dir) };
   } catch (error) {
     store.close();
-    throw new ConfigError('DATA_DIR', `"${dir}" cannot be created (${reason(error)})`);
+    throw new DataDirError(dir, `cannot be created (${reason(error)})`);
   }
 }
 
@@ -33,15 +48,15 @@ function prepareDirectory(dir: string): void {
     try {
       makeDirectories(dir);
     } catch (error) {
-      throw new ConfigError('DATA_DIR', `"${dir}" cannot be created (${reason(error)})`);
+      throw new DataDirError(dir, `cannot be created (${reason(error)})`);
     }
   } else if (!stat.isDirectory()) {
-    throw new ConfigError('DATA_DIR', `"${dir}" is a file, not a directory`);
+    throw new DataDirError(dir, 'is a file, not a directory');
   }
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (error) {
-    throw new ConfigError('DATA_DIR', `"${dir}" is not writable (${reason(error)})`);
+    throw new DataDirError(dir, `is not writable (${reason(error)})`);
   }
 }
 
@@ -65,22 +80,22 @@ function openStore(file: string): SqliteStore {
     store = new SqliteStore(file);
   } catch (error) {
     if (error instanceof SchemaTooNewError) {
-      throw new ConfigError('DATA_DIR', `"${file}": ${error.message}`);
+      throw new DataDirError(file, error.message, `"${file}": ${error.message}`);
     }
     if (!(error instanceof Database.SqliteError)) throw error;
     if (error.code === 'SQLITE_NOTADB') {
-      throw new ConfigError('DATA_DIR', `"${file}" is not a SQLite database`);
+      throw new DataDirError(file, 'is not a SQLite database');
     }
     if (error.code.startsWith('SQLITE_CANTOPEN')) {
-      throw new ConfigError('DATA_DIR', `"${file}" cannot be opened (${error.message})`);
+      throw new DataDirError(file, `cannot be opened (${error.message})`);
     }
-    throw new ConfigError('DATA_DIR', `"${file}" cannot be used (${error.message})`);
+    throw new DataDirError(file, `cannot be used (${error.message})`);
   }
   try {
     store.probeWrite();
   } catch (error) {
     store.close();
-    throw new ConfigError('DATA_DIR', `"${file}" cannot be written (${reason(error)})`);
+    throw new DataDirError(file, `cannot be written (${reason(error)})`);
   }
   return store;
 }

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { connectNats } from '../../src/bus/nats/connection.ts';
+import { connectNats } from '../../src/nats/connection.ts';
 import { NatsBus } from '../../src/bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from '../../src/bus/nats/nats-history-client.ts';
 import { HistoryService } from '../../src/history/history-service.ts';

@@ -1,5 +1,5 @@
 /**
- * History answers in parts (src/bus/nats/parts.ts) against a real nats-server with a small
+ * History answers in parts (src/nats/parts.ts) against a real nats-server with a small
  * max_payload: the asker is the gateway's NatsHistoryClient, the responders speak the wire format
  * by hand to play a history service that answers whole, dies mid-answer, or sends parts out of
  * order.
@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { connect, headers } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { connectNats } from '../../src/bus/nats/connection.ts';
-import type { NatsLink } from '../../src/bus/nats/connection.ts';
+import { connectNats } from '../../src/nats/connection.ts';
+import type { NatsLink } from '../../src/nats/connection.ts';
 import { NatsHistoryClient } from '../../src/bus/nats/nats-history-client.ts';
-import { PART_HEADER, respondInParts } from '../../src/bus/nats/parts.ts';
+import { PART_HEADER, respondInParts } from '../../src/nats/parts.ts';
 import { UnavailableError } from '../../src/errors.ts';
+import { internalErrors } from '../../src/internal-errors.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 
 const MAX_PAYLOAD = 8 * 1024;
@@ -32,6 +33,11 @@ function answerRooms(respond: (msg: Msg) => void): Promise<void> {
     callback: (_error, msg) => respond(msg),
   });
   return responder.flush();
+}
+
+async function counted(where: 'history_reply'): Promise<number> {
+  const { values } = await internalErrors.get();
+  return values.find((value) => value.labels.where === where)?.value ?? 0;
 }
 
 function part(index: number, parts: number) {
@@ -98,6 +104,20 @@ describe('history answers over NATS, in parts', () => {
     await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
     await answerRooms((msg) => msg.respond('{"ok":true,"result":[]}'));
     await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('fails with unavailable, and counts it, when a whole answer is malformed', async () => {
+    const before = await counted('history_reply');
+    for (const answer of [
+      '{"ok":true,"result":[{"id":"1","name":"x","created_at":"t"}]}',
+      '{"ok":true}',
+      '{"ok":false,"code":503}',
+      'not json',
+    ]) {
+      await answerRooms((msg) => respondInParts(responder, msg, answer));
+      await expect(client.listRooms(), answer).rejects.toBeInstanceOf(UnavailableError);
+    }
+    expect(await counted('history_reply')).toBe(before + 4);
   });
 
   it('fails with unavailable at once when no history service listens', async () => {

@@ -1,14 +1,15 @@
 /**
  * The stream is (re)created above the store while gateways keep publishing: no publish may take a
  * sequence at or below a stored id (it would be purged by the move, or clash with a stored
- * message), and every acked message stays in the stream.
+ * message), and every acked message stays in the stream. And a room's newest sequence (what a
+ * replay waits for) is 0 when it has none, or when the stream is gone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
-import { connectNats } from '../../src/bus/nats/connection.ts';
-import type { NatsLink } from '../../src/bus/nats/connection.ts';
-import { ensureStream } from '../../src/bus/nats/stream.ts';
-import { STREAM, messageSubject } from '../../src/bus/nats/subjects.ts';
+import { connectNats } from '../../src/nats/connection.ts';
+import type { NatsLink } from '../../src/nats/connection.ts';
+import { ensureStream, lastSeqOf } from '../../src/nats/stream.ts';
+import { STREAM, messageSubject } from '../../src/nats/subjects.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 
 let nats: TestNatsServer;
@@ -54,3 +55,15 @@ it('a stream created above the store while gateways publish gives them only ids 
   expect(info.state.first_seq).toBe(storedMaxId + 1);
   expect(info.state.messages).toBe(acked.length);
 }, 60_000);
+
+it('answers a room’s newest sequence, 0 for a room without messages or without a stream', async () => {
+  const { jsm, js } = links[0]!;
+  await jsm.streams.delete(STREAM);
+  expect(await lastSeqOf(jsm, 1)).toBe(0);
+  await ensureStream(jsm, { maxAgeMs: 3_600_000, dedupeWindowMs: 60_000 }, 0);
+  expect(await lastSeqOf(jsm, 1)).toBe(0);
+  const first = await js.publish(messageSubject(1), '{}');
+  await js.publish(messageSubject(2), '{}');
+  expect(await lastSeqOf(jsm, 1)).toBe(first.seq);
+  expect(await lastSeqOf(jsm, 3)).toBe(0);
+});

@@ -8,16 +8,24 @@ import { UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
-import type { NatsLink } from './connection.ts';
-import { streamInfo } from './stream.ts';
-import { EVENTS_SUBJECT, MESSAGE_SUBJECTS, STREAM, messageSubject } from './subjects.ts';
-import type { StreamPayload } from './subjects.ts';
+import type { NatsLink } from '../../nats/connection.ts';
+import { MalformedPayloadError, parsePayload } from '../../nats/guards.ts';
+import { streamInfo } from '../../nats/stream.ts';
+import { readStreamMessage } from '../../nats/stream-message.ts';
+import type { StreamPayload } from '../../nats/stream-message.ts';
+import {
+  EVENTS_SUBJECT,
+  MESSAGE_SUBJECTS,
+  STREAM,
+  messageSubject,
+  roomOfSubject,
+} from '../../nats/subjects.ts';
+import { isRoomEvent } from './room-events.ts';
 
 export interface NatsBusOptions {
   publishTimeoutMs: number;
 }
 
-const ROOM_OF = /^chat\.(\d+)$/;
 const STREAM_WAIT_MS = 1000;
 /** Room events kept while the first connection is being made. */
 const EARLY_EVENTS = 16;
@@ -152,13 +160,12 @@ export class NatsBus implements MessageBus {
     this.events = this.link.nc.subscribe(EVENTS_SUBJECT, {
       callback: (error, msg) => {
         if (error) return;
-        let event: RoomEvent;
-        try {
-          event = msg.json<RoomEvent>();
-        } catch {
+        const event = parsePayload(msg.data, isRoomEvent, 'a room event');
+        if (!event.ok) {
+          reportInternalError('room_event', new MalformedPayloadError(event.reason), this.log);
           return;
         }
-        this.listeners.emit(event);
+        this.listeners.emit(event.value);
       },
     });
     for (const event of this.early.splice(0)) this.publishEvent(event);
@@ -255,15 +262,14 @@ export class NatsBus implements MessageBus {
   private deliver(msg: JsMsg): void {
     if (this.lastSeq !== undefined && msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
-    const room = ROOM_OF.exec(msg.subject);
-    if (!room || !this.listeners.listensTo(Number(room[1]))) return;
-    let payload: StreamPayload;
-    try {
-      payload = msg.json<StreamPayload>();
-    } catch {
-      this.log.warn({ seq: msg.seq }, 'skipping a stream message that is not JSON');
+    const room = roomOfSubject(msg.subject);
+    if (room === undefined || !this.listeners.listensTo(room)) return;
+    const read = readStreamMessage(msg);
+    if (!read.ok) {
+      reportInternalError('stream_message', new MalformedPayloadError(read.reason), this.log);
       return;
     }
+    const payload = read.value;
     this.listeners.deliver({
       id: msg.seq,
       server_id: payload.server_id,

@@ -1,22 +1,19 @@
 import type { Message, Room } from '../../domain/message.ts';
 import { ChatError, ERRORS, UnavailableError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { reportInternalError } from '../../internal-errors.ts';
+import type { NatsLink } from '../../nats/connection.ts';
+import { MalformedPayloadError } from '../../nats/guards.ts';
+import { parseHistoryAnswer } from '../../nats/history-ops.ts';
+import type {
+  HistoryOp,
+  HistoryReply,
+  HistoryRequest,
+  HistoryStatus,
+} from '../../nats/history-ops.ts';
+import { requestInParts } from '../../nats/parts.ts';
+import { historySubject } from '../../nats/subjects.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
-import type { NatsLink } from './connection.ts';
-import { requestInParts } from './parts.ts';
-import { historySubject } from './subjects.ts';
-import type { HistoryOp, HistoryReply } from './subjects.ts';
-
-export interface HistoryStatus {
-  /** Messages in the stream not yet persisted. */
-  lag: number;
-  /** The highest stream sequence persisted. */
-  persisted: number;
-  /** The history service's database takes writes. */
-  writable: boolean;
-}
-
-const decoder = new TextDecoder();
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
 export class NatsHistoryClient implements HistoryClient {
@@ -34,7 +31,7 @@ export class NatsHistoryClient implements HistoryClient {
   }
 
   async getRoom(id: number): Promise<Room | undefined> {
-    return (await this.call<Room | null>('room', { id })) ?? undefined;
+    return (await this.call('room', { id })) ?? undefined;
   }
 
   createRoom(name: string): Promise<Room> {
@@ -65,26 +62,35 @@ export class NatsHistoryClient implements HistoryClient {
     return this.call('status', {});
   }
 
-  private async call<T>(op: HistoryOp, body: unknown): Promise<T> {
+  private async call<Op extends HistoryOp>(
+    op: Op,
+    request: HistoryRequest<Op>,
+  ): Promise<HistoryReply<Op>> {
     if (!this.link.isConnected()) {
       throw new UnavailableError('The history service cannot be reached: NATS is disconnected');
     }
-    let reply: HistoryReply<T>;
+    let answer: Uint8Array;
     try {
-      const answer = await requestInParts(
+      answer = await requestInParts(
         this.link.nc,
         historySubject(op),
-        JSON.stringify(body),
+        JSON.stringify(request),
         this.timeoutMs,
       );
-      reply = JSON.parse(decoder.decode(answer)) as HistoryReply<T>;
     } catch (error) {
       throw new UnavailableError('The history service did not answer', { cause: error });
     }
-    if (reply.ok) return reply.result;
-    if (reply.code in ERRORS && reply.code !== 'unavailable') {
-      throw new ChatError(reply.code as ErrorCode, reply.message);
+    const reply = parseHistoryAnswer(op, answer);
+    if (!reply.ok) {
+      const malformed = new MalformedPayloadError(reply.reason);
+      reportInternalError('history_reply', malformed);
+      throw new UnavailableError('The history service did not answer', { cause: malformed });
     }
-    throw new UnavailableError(reply.message);
+    const answered = reply.value;
+    if (answered.ok) return answered.result;
+    if (Object.hasOwn(ERRORS, answered.code) && answered.code !== 'unavailable') {
+      throw new ChatError(answered.code as ErrorCode, answered.message);
+    }
+    throw new UnavailableError(answered.message);
   }
 }

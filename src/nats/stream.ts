@@ -6,7 +6,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import { MESSAGE_SUBJECTS, STREAM } from './subjects.ts';
+import { MESSAGE_SUBJECTS, STREAM, messageSubject } from './subjects.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -73,13 +73,33 @@ async function alignSequence(jsm: JetStreamManager, storedMaxId: number): Promis
   return true;
 }
 
+/** The stream's state; undefined when there is no stream. */
 export async function streamInfo(jsm: JetStreamManager): Promise<StreamInfo | undefined> {
   try {
     return await jsm.streams.info(STREAM);
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) {
-      return undefined;
+    if (isJetStreamError(error, JetStreamApiCodes.StreamNotFound)) return undefined;
+    throw error;
+  }
+}
+
+/** The stream sequence of a room's newest message; 0 when it has none, or there is no stream. */
+export async function lastSeqOf(jsm: JetStreamManager, serverId: number): Promise<number> {
+  try {
+    // a room without messages is `null` (nats.js answers NoMessageFound so)
+    const stored = await jsm.streams.getMessage(STREAM, { last_by_subj: messageSubject(serverId) });
+    return stored?.seq ?? 0;
+  } catch (error) {
+    if (
+      isJetStreamError(error, JetStreamApiCodes.StreamNotFound, JetStreamApiCodes.NoMessageFound)
+    ) {
+      return 0;
     }
     throw error;
   }
+}
+
+/** True when JetStream refused a request with one of these API error codes. */
+export function isJetStreamError(error: unknown, ...codes: JetStreamApiCodes[]): boolean {
+  return error instanceof JetStreamApiError && (codes as number[]).includes(error.code);
 }

@@ -1,9 +1,16 @@
 /** NATS subjects and JetStream names of chatroom (listed in the README). */
+import type { HistoryOp } from './history-ops.ts';
 
 /** The stream that holds every message; its sequence number is the message id. */
 export const STREAM = 'CHAT';
 export const MESSAGE_SUBJECTS = 'chat.*';
 export const messageSubject = (serverId: number): string => `chat.${serverId}`;
+const ROOM_OF = /^chat\.(\d+)$/;
+/** The room of a message subject; undefined for any other subject. */
+export function roomOfSubject(subject: string): number | undefined {
+  const room = ROOM_OF.exec(subject);
+  return room ? Number(room[1]) : undefined;
+}
 
 /** Durable pull consumer of the history service. */
 export const HISTORY_CONSUMER = 'history';
@@ -12,31 +19,12 @@ export const HISTORY_CONSUMER = 'history';
 export const EVENTS_SUBJECT = 'chatroom.events';
 
 /**
- * History queries: request/reply to `chatroom.history.{op}`, answered by the queue group. Every
- * answer travels as parts that fit the server's max_payload (see parts.ts).
+ * History queries: request/reply to `chatroom.history.{op}` (the operations are in
+ * history-ops.ts), answered by the queue group. Every answer travels as parts that fit the
+ * server's max_payload (see parts.ts).
  */
 export const HISTORY_QUEUE = 'history';
-export const HISTORY_OPS = [
-  'rooms',
-  'room_count',
-  'room',
-  'create_room',
-  'messages',
-  'replay',
-  'status',
-] as const;
-export type HistoryOp = (typeof HISTORY_OPS)[number];
 export const historySubject = (op: HistoryOp): string => `chatroom.history.${op}`;
 export const HISTORY_WILDCARD = 'chatroom.history.*';
-
-/** What a message carries in the stream; the id is the stream sequence, not in the payload. */
-export interface StreamPayload {
-  server_id: number;
-  username: string;
-  text: string;
-  ts: string;
-  client_id?: string;
-}
-
-export type HistoryReply<T> =
-  { ok: true; result: T } | { ok: false; code: string; message: string };
+/** The operation a history request asks for: the last token of its subject. */
+export const historyOpOf = (subject: string): string => subject.slice(subject.lastIndexOf('.') + 1);

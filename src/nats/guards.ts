@@ -1,0 +1,82 @@
+/**
+ * Checks of what arrives over NATS. Another process sent it: a history service or gateway of
+ * another version, or anything else with access to the server. So a payload is checked at the
+ * edge, once, and only then used as a typed value; one that does not pass is dropped or answered
+ * with an error, never trusted. Small guards that compose, as `protocol.ts` checks client frames.
+ */
+import type { Message, Room } from '../domain/message.ts';
+
+export type Guard<T> = (value: unknown) => value is T;
+
+/** What a payload turned out to be: the typed value, or why it is not one (for the log). */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** A payload that did not pass its checks (logged and counted where it arrived). */
+export class MalformedPayloadError extends Error {
+  override name = 'MalformedPayloadError';
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export const isInteger = (value: unknown): value is number => Number.isSafeInteger(value);
+export const isString = (value: unknown): value is string => typeof value === 'string';
+export const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
+
+export function optional<T>(guard: Guard<T>): Guard<T | undefined> {
+  return (value): value is T | undefined => value === undefined || guard(value);
+}
+
+export function nullable<T>(guard: Guard<T>): Guard<T | null> {
+  return (value): value is T | null => value === null || guard(value);
+}
+
+export function arrayOf<T>(guard: Guard<T>): Guard<T[]> {
+  return (value): value is T[] => Array.isArray(value) && value.every(guard);
+}
+
+/** A fixed-length array, element by element (`[serverId, usernames]`). */
+export function tupleOf<T extends unknown[]>(...guards: { [I in keyof T]: Guard<T[I]> }): Guard<T> {
+  return (value): value is T =>
+    Array.isArray(value) &&
+    value.length === guards.length &&
+    guards.every((guard, i) => guard(value[i]));
+}
+
+/**
+ * An object with a guard per field: the compiler wants one for every field of `T` (optional
+ * fields too), so a field added to a type cannot go unchecked. Other fields are let through.
+ */
+export function objectOf<T>(fields: { [K in keyof T]-?: Guard<T[K]> }): Guard<T> {
+  const entries = Object.entries<Guard<unknown>>(fields);
+  return (value): value is T =>
+    isRecord(value) && entries.every(([name, guard]) => guard(value[name]));
+}
+
+export const isMessage: Guard<Message> = objectOf<Message>({
+  id: isInteger,
+  server_id: isInteger,
+  username: isString,
+  text: isString,
+  ts: isString,
+});
+
+export const isRoom: Guard<Room> = objectOf<Room>({
+  id: isInteger,
+  name: isString,
+  created_at: isString,
+});
+
+const decoder = new TextDecoder();
+
+/** Parses the JSON of a NATS payload and checks it; `what` names it in the reason. */
+export function parsePayload<T>(data: Uint8Array, guard: Guard<T>, what: string): Parsed<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch {
+    return { ok: false, reason: `${what} is not JSON` };
+  }
+  return guard(value) ? { ok: true, value } : { ok: false, reason: `${what} is malformed` };
+}
