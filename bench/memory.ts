@@ -23,7 +23,8 @@ import WebSocket from 'ws';
 import { ROOT, spawnChat, tempDir } from '../test/helpers/chat-server.ts';
 import type { ChatProcess } from '../test/helpers/chat-server.ts';
 import { TestNatsServer } from '../test/helpers/nats-server.ts';
-import { envInt, processCpuSeconds, processMemory } from './proc.ts';
+import { envInt } from './lib/env.ts';
+import { processCpuSeconds, processMemory } from './lib/proc.ts';
 
 const CLIENTS = envInt('MEM_CLIENTS', 500);
 const SENDERS = Math.min(CLIENTS, envInt('MEM_SENDERS', 10));
