@@ -2,7 +2,7 @@
  * What a scenario of `npm run bench` is, and the closing steps the scenarios share: the
  * server's CPU, memory and metrics, its transcript, and how it stopped.
  */
-import { CLOSE } from '../../src/errors.ts';
+import { CLOSE } from '../../src/protocol.ts';
 import { int } from './format.ts';
 import { scrapeMetrics, serverLoopDelay } from './metrics.ts';
 import { processMemory } from './proc.ts';
