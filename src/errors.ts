@@ -28,6 +28,38 @@ export const ERRORS = {
     message: 'WebSocket connections from this origin are not allowed',
   },
   internal: { status: 500, frame: false, message: 'Something went wrong on the server' },
+  unauthenticated: {
+    status: 401,
+    frame: false,
+    message: 'Sign in first: a session cookie or an Authorization: Bearer token is needed',
+  },
+  invalid_credentials: {
+    status: 401,
+    frame: false,
+    message: 'Wrong username or password',
+  },
+  invite_required: { status: 403, frame: false, message: 'Registration needs an invite code' },
+  invalid_invite: {
+    status: 403,
+    frame: false,
+    message: 'The invite code is unknown, revoked or expired',
+  },
+  registration_closed: { status: 403, frame: false, message: 'Registration is closed' },
+  invalid_username: {
+    status: 400,
+    frame: false,
+    message:
+      'A username has 1-32 characters and no control, format or line/paragraph separator characters',
+  },
+  weak_password: {
+    status: 400,
+    frame: false,
+    message: 'A password has 8-256 characters',
+  },
+  username_taken: { status: 409, frame: false, message: 'That username is taken' },
+  user_disabled: { status: 403, frame: false, message: 'This account is disabled' },
+  user_not_found: { status: 404, frame: false, message: 'No such user' },
+  forbidden: { status: 403, frame: false, message: 'You may not do that' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -39,10 +71,22 @@ export class ChatError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
-    options?: { cause?: unknown },
+    /** `status`: where the contract answers a code with another status than its usual one. */
+    options?: { cause?: unknown; status?: number },
   ) {
     super(message, options);
-    this.status = ERRORS[code].status;
+    this.status = options?.status ?? ERRORS[code].status;
+  }
+}
+
+/** `429 rate_limited`: the caller may try again after `retryAfterSeconds` (`Retry-After`). */
+export class RateLimitedError extends ChatError {
+  override name = 'RateLimitedError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string = ERRORS.rate_limited.message,
+  ) {
+    super('rate_limited', message);
   }
 }
 

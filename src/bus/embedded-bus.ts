@@ -1,3 +1,4 @@
+import type { AccessUpdate } from '../domain/access-events.ts';
 import type { Message, MessageDraft } from '../domain/message.ts';
 import { UnavailableError } from '../errors.ts';
 import { BusListeners } from './listeners.ts';
@@ -69,6 +70,15 @@ export class EmbeddedBus implements MessageBus {
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
     return this.listeners.onEvent(handler);
+  }
+
+  onAccessChange(handler: (update: AccessUpdate) => void): Subscription {
+    return this.listeners.onAccessChange(handler);
+  }
+
+  /** Storage committed an access change: the gateway in this process acts on it. */
+  deliverAccessChange(update: AccessUpdate): void {
+    this.listeners.emitAccessChange(update);
   }
 
   isReady(): boolean {

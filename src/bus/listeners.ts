@@ -1,3 +1,4 @@
+import type { AccessUpdate } from '../domain/access-events.ts';
 import type { Message } from '../domain/message.ts';
 import { reportInternalError } from '../internal-errors.ts';
 import type { RoomEvent, Subscription } from './types.ts';
@@ -10,6 +11,7 @@ import type { RoomEvent, Subscription } from './types.ts';
 export class BusListeners {
   private readonly rooms = new Map<number, Set<(message: Message) => void>>();
   private readonly events = new Set<(event: RoomEvent) => void>();
+  private readonly access = new Set<(update: AccessUpdate) => void>();
 
   onRoom(serverId: number, handler: (message: Message) => void): Subscription {
     let handlers = this.rooms.get(serverId);
@@ -42,6 +44,15 @@ export class BusListeners {
 
   emit(event: RoomEvent): void {
     for (const handler of this.events) call(handler, event);
+  }
+
+  onAccessChange(handler: (update: AccessUpdate) => void): Subscription {
+    this.access.add(handler);
+    return { unsubscribe: () => this.access.delete(handler) };
+  }
+
+  emitAccessChange(update: AccessUpdate): void {
+    for (const handler of this.access) call(handler, update);
   }
 }
 

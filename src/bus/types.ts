@@ -5,7 +5,9 @@
  * the one seam between the embedded bus and storage: `DurableLog`, which the history service
  * implements, so that the bus never depends on the history service itself.
  */
+import type { AccessSnapshot, AccessUpdate } from '../domain/access-events.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
 
@@ -71,6 +73,11 @@ export interface MessageBus {
   /** The largest event `publishEvent` carries, in bytes of JSON (NATS: the server's max_payload). */
   maxEventBytes(): number;
   onEvent(handler: (event: RoomEvent) => void): Subscription;
+  /**
+   * Access changes (logout, password change, token revocation, disabled user) as storage
+   * commits them, in feed order, for the gateway's AccessState.
+   */
+  onAccessChange(handler: (update: AccessUpdate) => void): Subscription;
   /** True while the bus can take messages (for `/readyz`). */
   isReady(): boolean;
   close(): Promise<void>;
@@ -112,4 +119,69 @@ export interface DurableLog {
    * when nothing was stored.
    */
   appendDrafts(drafts: readonly StoredDraft[], dedupeSinceTs: string): AppendResult[];
+}
+
+export interface RegisterRequest {
+  username: string;
+  password: string;
+  invite: string | undefined;
+  /** REGISTRATION where the request was made: it travels with the event. */
+  registration: RegistrationPolicy;
+}
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+  /** The client address, for the limit on failed logins per address. */
+  address: string;
+}
+
+export interface PasswordChange {
+  username: string;
+  current: string;
+  next: string;
+  /** The session that made the change: it goes on; every other session and token ends. */
+  keepSid: string | null;
+}
+
+/** A token the gateway made and signed; storage keeps only its hash. */
+export interface NewToken {
+  id: string;
+  username: string;
+  name: string;
+  tokenHash: string;
+  createdAt: string;
+}
+
+/**
+ * Accounts, tokens, invites and sessions: storage owns them (SQLite, in the storage process);
+ * the gateway asks. Every change is an access event applied by storage (see
+ * domain/access-events.ts); the changes gateways must act on come back through
+ * `MessageBus.onAccessChange`. Refusals reject with a ChatError of the catalogue
+ * (`invalid_credentials`, `username_taken`, `forbidden`, ...); storage out of reach with
+ * `UnavailableError`.
+ */
+export interface AccountsClient {
+  /** The new user (the first account is the admin). */
+  register(request: RegisterRequest): Promise<User>;
+  /** The user, when the password is right (rejects `rate_limited` past the login limits). */
+  login(request: LoginRequest): Promise<User>;
+  /** Resolves with the time (ms) before which the user's other credentials were issued. */
+  changePassword(change: PasswordChange): Promise<number>;
+  /** Logout: the session is refused until `until` (ms). */
+  endSession(sid: string, until: number): Promise<void>;
+  createToken(token: NewToken): Promise<TokenInfo>;
+  listTokens(username: string): Promise<TokenInfo[]>;
+  /** Rejects `not_found` for a token that is not the user's. */
+  revokeToken(username: string, id: string): Promise<void>;
+  /** `by` must be an admin (else `forbidden`). */
+  createInvite(by: string): Promise<Invite>;
+  revokeInvite(by: string, code: string): Promise<void>;
+  /** `by` must be an admin, and not `username` itself. */
+  setDisabled(by: string, username: string, disabled: boolean): Promise<User>;
+  /** The user whose name folds to this one's key. */
+  getUser(username: string): Promise<User | undefined>;
+  /** JWT mode: the user exists from their first valid token. */
+  recordUser(username: string): Promise<void>;
+  accessSnapshot(): Promise<AccessSnapshot>;
 }

@@ -2,6 +2,7 @@ import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Message, Room } from '../domain/message.ts';
 import { ChatError } from '../errors.ts';
+import type { AccountsStore } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
 import { RoomNameTakenError } from '../store/sqlite-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
@@ -38,6 +39,11 @@ export class HistoryService implements DurableLog {
       log: options.log ?? SILENT,
       retryMs: options.transcriptRetryMs ?? 1000,
     });
+  }
+
+  /** Accounts, tokens, invites and sessions, in the same database (AccountsService's store). */
+  get accounts(): AccountsStore {
+    return this.store.accounts;
   }
 
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */

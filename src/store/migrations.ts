@@ -32,6 +32,44 @@ const MIGRATIONS: readonly string[] = [
   -- one row, rewritten by the readiness probe: a commit is what a message write needs
   CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
   `,
+  `
+  -- accounts (see accounts-store.ts): every change is an access event applied in one transaction
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    name_key TEXT NOT NULL UNIQUE,      -- NFKC case folded: lookalikes are one name
+    password_hash TEXT,                 -- NULL: a JWT-mode user, who has no password here
+    admin INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    credentials_reset_at INTEGER,       -- ms; sessions and tokens issued before it are refused
+    keep_sid TEXT                       -- except this session (the one that changed the password)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users(username),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,           -- sha256 of the token: the token itself is never stored
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE INDEX tokens_by_user ON tokens(username);
+  CREATE TABLE invites (
+    code TEXT PRIMARY KEY,
+    created_by TEXT,                    -- NULL: made by the operator command
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  -- logged-out sessions, refused until no copy of their cookie can be valid (ms)
+  CREATE TABLE ended_sessions (sid TEXT PRIMARY KEY, until INTEGER NOT NULL);
+  -- the access changes gateways follow (logout, password change, revocation, disable), kept a
+  -- day: a running process picks up the changes another process (an operator command) made
+  CREATE TABLE access_feed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    change TEXT NOT NULL
+  );
+  `,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Message, Room } from '../domain/message.ts';
+import { AccountsStore } from './accounts-store.ts';
 import { migrate } from './migrations.ts';
 
 /** A message about to be stored; `id` is given when the log (JetStream) already numbered it. */
@@ -37,6 +38,8 @@ export class RoomNameTakenError extends Error {
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Accounts, tokens, invites and ended sessions, in the same database. */
+  readonly accounts: AccountsStore;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -54,6 +57,7 @@ export class SqliteStore {
       throw error;
     }
     this.db = db;
+    this.accounts = new AccountsStore(db);
     this.stmt = {
       rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
       room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),

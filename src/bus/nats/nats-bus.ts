@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { AccessUpdate } from '../../domain/access-events.ts';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
@@ -143,6 +144,11 @@ export class NatsBus implements MessageBus {
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {
     return this.listeners.onEvent(handler);
+  }
+
+  /** NATS mode runs AUTH=open only, for now: no access change reaches it yet. */
+  onAccessChange(handler: (update: AccessUpdate) => void): Subscription {
+    return this.listeners.onAccessChange(handler);
   }
 
   isReady(): boolean {

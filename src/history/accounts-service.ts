@@ -1,0 +1,315 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  AccountsClient,
+  LoginRequest,
+  NewToken,
+  PasswordChange,
+  RegisterRequest,
+} from '../bus/types.ts';
+import type { AccessSnapshot, AccessUpdate, AccountEvent } from '../domain/access-events.ts';
+import { INVITE_LIFETIME_MS, passwordProblem } from '../domain/identity.ts';
+import type { Invite, TokenInfo, User } from '../domain/identity.ts';
+import { FailureWindow } from '../domain/login-limits.ts';
+import { nameKey, normalizeName } from '../domain/names.ts';
+import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
+import type { AccountRefusal, AccountsStore, StoredUser } from '../store/accounts-store.ts';
+import { hashPassword, verifyDummy, verifyPassword } from './passwords.ts';
+
+export interface AccountsServiceOptions {
+  /** Each access change once committed, in feed order (embedded mode: to the bus). */
+  onChange?: (update: AccessUpdate) => void;
+  /**
+   * How often the feed is read for changes another process made (an operator command on the
+   * same DATA_DIR); 0: never (the operator command itself).
+   */
+  feedPollMs?: number;
+  now?: () => number;
+}
+
+/** The contract's login limits: failures within 15 minutes per username and per address. */
+export const LOGIN_LIMITS = { perUsername: 10, perAddress: 50, windowMs: 15 * 60_000 } as const;
+
+const REFUSALS: Record<AccountRefusal, () => ChatError> = {
+  username_taken: () => new ChatError('username_taken'),
+  invite_required: () => new ChatError('invite_required'),
+  invalid_invite: () => new ChatError('invalid_invite'),
+  registration_closed: () => new ChatError('registration_closed'),
+  user_not_found: () => new ChatError('user_not_found'),
+  token_not_found: () => new ChatError('not_found', 'No such token'),
+  invite_not_found: () => new ChatError('not_found', 'No such invite'),
+};
+
+/**
+ * The storage side of accounts: checks a request against the stored state, hashes and verifies
+ * passwords (scrypt, off the event loop), counts failed logins, and turns every change into one
+ * access event applied by the store. Embedded mode calls it in-process; NATS mode will reach it
+ * over NATS (the same AccountsClient port).
+ */
+export class AccountsService implements AccountsClient {
+  private readonly byUsername = new FailureWindow(LOGIN_LIMITS.perUsername, LOGIN_LIMITS.windowMs);
+  private readonly byAddress = new FailureWindow(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
+  private readonly now: () => number;
+  private readonly onChange: (update: AccessUpdate) => void;
+  /** The last feed position handed to `onChange`. */
+  private position: number;
+  private readonly poll: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: AccountsStore,
+    options: AccountsServiceOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onChange = options.onChange ?? (() => undefined);
+    this.position = store.feedPosition();
+    const pollMs = options.feedPollMs ?? 1000;
+    if (pollMs > 0) {
+      this.poll = setInterval(() => this.passOnChanges(), pollMs);
+      this.poll.unref();
+    }
+  }
+
+  async register(request: RegisterRequest): Promise<User> {
+    const username = normalizeName(request.username);
+    if (username === undefined) throw new ChatError('invalid_username');
+    this.checkNewPassword(request.password);
+    const event = {
+      type: 'user_registered',
+      username,
+      password_hash: '',
+      created_at: new Date(this.now()).toISOString(),
+      invite: request.invite ?? null,
+      registration: request.registration,
+    } as const;
+    // refused before hashing too, so that a refused request costs no scrypt
+    const early = this.store.registrationRefusal(event);
+    if (early) throw REFUSALS[early]();
+    const passwordHash = await hashPassword(request.password);
+    this.apply({ ...event, password_hash: passwordHash });
+    return this.existing(username);
+  }
+
+  async login(request: LoginRequest): Promise<User> {
+    const key = nameKey(normalizeName(request.username) ?? request.username);
+    const now = this.now();
+    const waitMs = Math.max(
+      this.byUsername.retryAfterMs(key, now),
+      this.byAddress.retryAfterMs(request.address, now),
+    );
+    if (waitMs > 0) {
+      throw new RateLimitedError(
+        Math.ceil(waitMs / 1000),
+        'Too many failed sign-ins; try again later',
+      );
+    }
+    // counted before the check, so that parallel guesses cannot slip past the limit
+    this.byUsername.fail(key, now);
+    this.byAddress.fail(request.address, now);
+    const user = this.read(() => this.store.user(request.username));
+    const hash = user?.password_hash;
+    const right = hash
+      ? await verifyPassword(request.password, hash)
+      : await verifyDummy(request.password);
+    if (!user || !right) throw new ChatError('invalid_credentials');
+    this.byUsername.clear(key);
+    this.byAddress.forgive(request.address, now);
+    if (user.disabled) throw new ChatError('user_disabled');
+    return publicUser(user);
+  }
+
+  async changePassword(change: PasswordChange): Promise<number> {
+    const user = this.existing(change.username, true);
+    const right = user.password_hash
+      ? await verifyPassword(change.current, user.password_hash)
+      : false;
+    if (!right) {
+      throw new ChatError('invalid_credentials', 'The current password is wrong', { status: 403 });
+    }
+    this.checkNewPassword(change.next);
+    return this.setPassword(user.username, change.next, change.keepSid);
+  }
+
+  /** The operator's reset: every session and token of the user ends. */
+  async resetPassword(username: string, password: string): Promise<User> {
+    const user = this.existing(username, true);
+    this.checkNewPassword(password);
+    await this.setPassword(user.username, password, null);
+    return publicUser(user);
+  }
+
+  endSession(sid: string, until: number): Promise<void> {
+    return this.call(() => this.apply({ type: 'session_ended', sid, at: this.now(), until }));
+  }
+
+  createToken(token: NewToken): Promise<TokenInfo> {
+    return this.call(() => {
+      this.apply({
+        type: 'token_created',
+        id: token.id,
+        username: token.username,
+        name: token.name,
+        token_hash: token.tokenHash,
+        created_at: token.createdAt,
+      });
+      return { id: token.id, name: token.name, created_at: token.createdAt };
+    });
+  }
+
+  listTokens(username: string): Promise<TokenInfo[]> {
+    return this.call(() => this.store.tokens(username));
+  }
+
+  revokeToken(username: string, id: string): Promise<void> {
+    return this.call(() => this.apply({ type: 'token_revoked', id, username, at: this.now() }));
+  }
+
+  createInvite(by: string): Promise<Invite> {
+    return this.call(() => this.makeInvite(this.admin(by).username));
+  }
+
+  /** The operator command's invite (no user made it). */
+  createOperatorInvite(): Invite {
+    return this.makeInvite(null);
+  }
+
+  revokeInvite(by: string, code: string): Promise<void> {
+    return this.call(() => {
+      this.admin(by);
+      this.apply({ type: 'invite_revoked', code, at: this.now() });
+    });
+  }
+
+  setDisabled(by: string, username: string, disabled: boolean): Promise<User> {
+    return this.call(() => {
+      const admin = this.admin(by);
+      const user = this.existing(username);
+      if (user.username === admin.username) {
+        throw new ChatError('forbidden', 'An admin cannot disable their own account');
+      }
+      this.apply({ type: 'user_disabled', username: user.username, disabled, at: this.now() });
+      return this.existing(user.username);
+    });
+  }
+
+  getUser(username: string): Promise<User | undefined> {
+    return this.call(() => {
+      const user = this.store.user(username);
+      return user && publicUser(user);
+    });
+  }
+
+  recordUser(username: string): Promise<void> {
+    const createdAt = new Date(this.now()).toISOString();
+    return this.call(() => this.apply({ type: 'user_seen', username, created_at: createdAt }));
+  }
+
+  accessSnapshot(): Promise<AccessSnapshot> {
+    return this.call(() => this.store.snapshot(this.now()));
+  }
+
+  close(): void {
+    clearInterval(this.poll);
+  }
+
+  private async setPassword(
+    username: string,
+    password: string,
+    keepSid: string | null,
+  ): Promise<number> {
+    const passwordHash = await hashPassword(password);
+    const at = this.now();
+    this.apply({
+      type: 'password_changed',
+      username,
+      password_hash: passwordHash,
+      at,
+      keep_sid: keepSid,
+    });
+    return at;
+  }
+
+  private makeInvite(by: string | null): Invite {
+    const now = this.now();
+    const code = randomBytes(16).toString('base64url');
+    const expiresAt = new Date(now + INVITE_LIFETIME_MS).toISOString();
+    this.apply({
+      type: 'invite_created',
+      code,
+      created_by: by,
+      created_at: new Date(now).toISOString(),
+      expires_at: expiresAt,
+    });
+    return { code, expires_at: expiresAt };
+  }
+
+  private checkNewPassword(password: string): void {
+    const problem = passwordProblem(password);
+    if (problem === 'weak') throw new ChatError('weak_password');
+    if (problem === 'malformed') {
+      throw new ChatError('bad_request', 'the password holds a lone surrogate (not Unicode)');
+    }
+  }
+
+  /** Applies an event (a refusal becomes its ChatError), then passes its change on. */
+  private apply(event: AccountEvent): void {
+    const result = this.read(() => this.store.apply(event));
+    if (!result.ok) throw REFUSALS[result.refusal]();
+    this.passOnChanges();
+  }
+
+  /**
+   * Hands every feed entry past the last one on, in order: this process's own changes, and
+   * those another process (an operator command) wrote meanwhile, which a poll also picks up.
+   */
+  private passOnChanges(): void {
+    let updates: AccessUpdate[];
+    try {
+      updates = this.store.feedAfter(this.position);
+    } catch {
+      return; // storage unreadable now: the next change or poll reads on from the same place
+    }
+    for (const update of updates) {
+      this.position = update.seq;
+      this.onChange(update);
+    }
+  }
+
+  private existing(username: string, withHash?: false): User;
+  private existing(username: string, withHash: true): StoredUser;
+  private existing(username: string, withHash = false): User | StoredUser {
+    const user = this.read(() => this.store.user(username));
+    if (!user) throw new ChatError('user_not_found', `No user named "${username}"`);
+    return withHash ? user : publicUser(user);
+  }
+
+  private admin(username: string): User {
+    const user = this.read(() => this.store.user(username));
+    if (!user?.admin || user.disabled) {
+      throw new ChatError('forbidden', 'Only an admin may do that');
+    }
+    return publicUser(user);
+  }
+
+  /** A synchronous store call; a storage fault (a full disk) is `unavailable`. */
+  private read<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof ChatError) throw error;
+      throw new UnavailableError(undefined, { cause: error });
+    }
+  }
+
+  /** `read`, its error as the promise's rejection. */
+  private call<T>(work: () => T): Promise<T> {
+    return Promise.resolve().then(() => this.read(work));
+  }
+}
+
+function publicUser(user: User): User {
+  return {
+    username: user.username,
+    admin: user.admin,
+    disabled: user.disabled,
+    created_at: user.created_at,
+  };
+}
