@@ -8,11 +8,13 @@ import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 import { buildGateway } from './gateway/app.ts';
 import type { Gateway } from './gateway/app.ts';
+import { AccountsService } from './history/accounts-service.ts';
 import { EmbeddedHistoryClient } from './history/embedded-history-client.ts';
 import { HistoryService } from './history/history-service.ts';
 import { NatsHistoryService } from './history/nats-history-service.ts';
 import { NatsUnreachableError, openNatsLink } from './nats/connection.ts';
 import { DataDirError } from './store/data-dir.ts';
+import { SessionKeyError, loadOrCreateSessionKey } from './store/session-key.ts';
 
 /** A running chat: what `main.ts` starts and stops, and what tests start on port 0. */
 export interface RunningChat {
@@ -25,8 +27,54 @@ export interface RunningChat {
   close(): Promise<void>;
 }
 
+/**
+ * What may carry a secret is never logged: bodies' passwords and tokens, the `Authorization`
+ * and `Cookie` headers, `Set-Cookie`, and `?access_token=` in a logged URL.
+ */
+const REDACTED = [
+  'password',
+  'current',
+  'new',
+  'token',
+  '*.password',
+  '*.current',
+  '*.new',
+  '*.token',
+  'authorization',
+  'cookie',
+  '*.authorization',
+  '*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+/** The URL as logged: an `access_token` query parameter's value is replaced. */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+}
+
 export function createLogger(config: Config): FastifyBaseLogger {
-  return pino({ level: config.logLevel });
+  return pino({
+    level: config.logLevel,
+    redact: { paths: REDACTED, censor: '[redacted]' },
+    serializers: {
+      // Fastify's request serializer, with the URL cleaned
+      req: (request: {
+        method: string;
+        url: string;
+        host?: string;
+        ip?: string;
+        socket?: { remotePort?: number };
+      }) => ({
+        method: request.method,
+        url: loggableUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  });
 }
 
 /** Embedded mode: gateway, in-process bus and history service in one process. */
@@ -36,13 +84,29 @@ export async function startEmbedded(
 ): Promise<RunningChat> {
   const history = openHistory(config, logger);
   const bus = new EmbeddedBus(history, { dedupeWindowMs: config.dedupeWindowMs });
-  const gateway = await buildGateway({
-    config,
-    bus,
-    history: new EmbeddedHistoryClient(history),
-    gatewayId: randomUUID(),
-    logger,
-  });
+  // outside open mode: storage's accounts, whose access changes reach the gateway through the bus
+  const accounts =
+    config.auth === 'open'
+      ? undefined
+      : new AccountsService(history.accounts, {
+          onChange: (update) => bus.deliverAccessChange(update),
+        });
+  let gateway: Gateway;
+  try {
+    gateway = await buildGateway({
+      config,
+      bus,
+      history: new EmbeddedHistoryClient(history),
+      gatewayId: randomUUID(),
+      logger,
+      accounts,
+      sessionSecret: accounts && sessionSecret(config),
+    });
+  } catch (error) {
+    accounts?.close();
+    history.close();
+    throw error;
+  }
   const url = await listen(gateway, config);
   return {
     startupLine: `chatroom embedded mode: listening on ${url} (data in ${config.dataDir})`,
@@ -51,6 +115,7 @@ export async function startEmbedded(
     async close() {
       await withTimeout(gateway.app.close(), config.shutdownTimeoutMs - 2000);
       await bus.close();
+      accounts?.close();
       history.close();
     },
   };
@@ -69,6 +134,19 @@ function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService 
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }
   return history;
+}
+
+/** SESSION_SECRET, or the key kept in DATA_DIR/session.key (made at the first start). */
+function sessionSecret(config: Config): Buffer {
+  if (config.sessionSecret) return config.sessionSecret;
+  try {
+    return loadOrCreateSessionKey(config.dataDir);
+  } catch (error) {
+    if (error instanceof SessionKeyError) {
+      throw new ConfigError('SESSION_SECRET', `unset, and ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 async function listen(gateway: Gateway, config: Config): Promise<string> {

@@ -1,4 +1,13 @@
+import { createPublicKey, createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
+import type { AuthMode, RegistrationPolicy } from './domain/identity.ts';
+
+/** How JWTs are checked in AUTH=jwt: the one algorithm the key allows. */
+export type JwtKey =
+  | { algorithm: 'HS256'; secret: KeyObject }
+  | { algorithm: 'RS256' | 'ES256' | 'EdDSA'; publicKey: KeyObject };
 
 /** Everything chatroom reads from the environment, checked once at start and frozen. */
 export interface Config {
@@ -28,6 +37,13 @@ export interface Config {
   /** How long a connection the server closes may take to read up to its close frame. */
   readonly closeGraceMs: number;
   readonly logLevel: string;
+  /** Who a client is: built-in accounts, the operator's JWTs, or the name it gives (open). */
+  readonly auth: AuthMode;
+  readonly registration: RegistrationPolicy;
+  /** SESSION_SECRET; undefined: embedded mode keeps a generated one in DATA_DIR/session.key. */
+  readonly sessionSecret: Buffer | undefined;
+  /** AUTH=jwt: the key tokens are checked with. */
+  readonly jwt: JwtKey | undefined;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +144,92 @@ function origins(env: Env): string[] {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** A signing key shorter than this is refused (HMAC-SHA256's own size). */
+export const MIN_SECRET_BYTES = 32;
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function secret(env: Env, name: string): Buffer | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const bytes = Buffer.from(raw, 'utf8');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      name,
+      `must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length}); e.g. openssl rand -base64 48`,
+    );
+  }
+  return bytes;
+}
+
+/** JWT_SECRET (HS256) or JWT_PUBLIC_KEY (a PEM file: RS256, ES256 or EdDSA by its type). */
+function jwtKey(env: Env): JwtKey {
+  const hmac = secret(env, 'JWT_SECRET');
+  const file = env.JWT_PUBLIC_KEY?.trim();
+  if (hmac && file) {
+    throw new ConfigError('JWT_SECRET', 'set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  }
+  if (hmac) return { algorithm: 'HS256', secret: createSecretKey(hmac) };
+  if (!file) {
+    throw new ConfigError('JWT_SECRET', 'AUTH=jwt needs JWT_SECRET or JWT_PUBLIC_KEY');
+  }
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('JWT_PUBLIC_KEY', `cannot read "${file}" (${(error as Error).message})`);
+  }
+  if (pem.includes('PRIVATE KEY')) {
+    throw new ConfigError('JWT_PUBLIC_KEY', `"${file}" holds a private key: give its public half`);
+  }
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(pem);
+  } catch {
+    throw new ConfigError('JWT_PUBLIC_KEY', `"${file}" is not a PEM public key`);
+  }
+  const details = publicKey.asymmetricKeyDetails;
+  switch (publicKey.asymmetricKeyType) {
+    case 'rsa':
+      if ((details?.modulusLength ?? 0) < 2048) {
+        throw new ConfigError('JWT_PUBLIC_KEY', 'an RSA key needs at least 2048 bits');
+      }
+      return { algorithm: 'RS256', publicKey };
+    case 'ec':
+      if (details?.namedCurve !== 'prime256v1') {
+        throw new ConfigError('JWT_PUBLIC_KEY', 'an EC key must be on curve P-256 (ES256)');
+      }
+      return { algorithm: 'ES256', publicKey };
+    case 'ed25519':
+      return { algorithm: 'EdDSA', publicKey };
+    default:
+      throw new ConfigError(
+        'JWT_PUBLIC_KEY',
+        `a ${publicKey.asymmetricKeyType} key: expected RSA, EC P-256 or Ed25519`,
+      );
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '[::1]';
+}
+
+/** The startup warning of AUTH=open on a network address, if it is one. */
+export function openModeWarning(config: Config): string | undefined {
+  if (config.auth !== 'open' || isLoopback(config.host)) return undefined;
+  return (
+    `AUTH=open and HOST=${config.host}: anyone who reaches this port can use any name. ` +
+    'Set AUTH=accounts (or jwt) unless this network is trusted'
+  );
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -151,10 +253,18 @@ export function loadConfig(env: Env = process.env): Config {
   if (closeGraceMs >= shutdownTimeoutMs) {
     throw new ConfigError('CLOSE_GRACE', 'must be shorter than SHUTDOWN_TIMEOUT');
   }
+  const natsUrlValue = natsUrl(env);
+  const auth = oneOf<AuthMode>(env, 'AUTH', ['accounts', 'jwt', 'open'], 'open');
+  if (auth !== 'open' && natsUrlValue !== undefined) {
+    throw new ConfigError(
+      'AUTH',
+      `AUTH=${auth} is not available in NATS mode yet: set AUTH=open with NATS_URL`,
+    );
+  }
   return Object.freeze({
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
-    natsUrl: natsUrl(env),
+    natsUrl: natsUrlValue,
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
     historyReplay: integer(env, 'HISTORY_REPLAY', 50, 0, 1000),
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
@@ -176,5 +286,14 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs,
     closeGraceMs,
     logLevel,
+    auth,
+    registration: oneOf<RegistrationPolicy>(
+      env,
+      'REGISTRATION',
+      ['invite', 'open', 'closed'],
+      'invite',
+    ),
+    sessionSecret: secret(env, 'SESSION_SECRET'),
+    jwt: auth === 'jwt' ? jwtKey(env) : undefined,
   });
 }

@@ -1,7 +1,8 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, openModeWarning } from './config.ts';
 import type { Config } from './config.ts';
 import { createLogger, startEmbedded, startNats } from './compose.ts';
 import type { RunningChat } from './compose.ts';
+import { adminErrorMessage, runAdminCommand } from './history/admin-commands.ts';
 import { watchProcessErrors } from './internal-errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -26,16 +27,47 @@ async function start(config: Config, role: Role, logger: FastifyBaseLogger): Pro
   return startNats(config, role, logger);
 }
 
+/** The first line of stdin (for `admin reset-password USERNAME --stdin`). */
+async function readLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+/** `chatroom admin …`: the operator commands (see history/admin-commands.ts). */
+async function admin(config: Config, args: string[]): Promise<void> {
+  try {
+    await runAdminCommand(args, {
+      dataDir: config.dataDir,
+      port: config.port,
+      readPassword: readLine,
+      say: (line) => console.log(line),
+    });
+  } catch (error) {
+    const message = adminErrorMessage(error);
+    if (message === undefined) throw error;
+    console.error(`chatroom admin: ${message}`);
+    process.exit(2);
+  }
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
   let config: Config;
-  let role: Role;
+  let role: Role | 'admin';
   try {
     config = loadConfig();
-    role = parseRole(process.argv[2]);
+    role = process.argv[2] === 'admin' ? 'admin' : parseRole(process.argv[2]);
   } catch (error) {
     console.error(`chatroom: ${(error as Error).message}`);
     process.exit(2);
   }
+  if (role === 'admin') return admin(config, process.argv.slice(3));
+  const warning = openModeWarning(config);
+  if (warning && role !== 'history') console.warn(`chatroom: warning: ${warning}`);
   const logger = createLogger(config);
   // an error in a handler or timer is logged and counted, never fatal (see internal-errors.ts)
   watchProcessErrors(logger);

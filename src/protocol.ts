@@ -35,6 +35,10 @@ export const CLOSE = {
   tooBig: 1009,
   tryAgainLater: 1013,
   badRequest: 4400,
+  /** Missing, invalid or expired credentials, or the session ended. */
+  unauthenticated: 4401,
+  /** No longer allowed: the user was disabled (later: removed from a private room). */
+  forbidden: 4403,
   unknownRoom: 4404,
   tooSlow: 4408,
 } as const;

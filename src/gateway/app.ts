@@ -4,16 +4,20 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } f
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import type { HistoryClient, MessageBus } from '../bus/types.ts';
+import type { AccountsClient, HistoryClient, MessageBus } from '../bus/types.ts';
 import type { Config } from '../config.ts';
-import { ChatError, ERRORS } from '../errors.ts';
+import { ChatError, ERRORS, RateLimitedError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { CLOSE } from '../protocol.ts';
+import { installAuthGate, securitySchemes } from './auth/gate.ts';
 import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { inviteSchema, newTokenSchema, tokenSchema, userSchema } from './routes/account-schemas.ts';
+import { accountRoutes } from './routes/accounts.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
+import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import type { ChatSession } from './ws/chat-session.ts';
@@ -26,6 +30,9 @@ export interface GatewayDeps {
   history: HistoryClient;
   gatewayId: string;
   logger: FastifyBaseLogger | boolean;
+  /** Outside AUTH=open: accounts, tokens and sessions (storage's), and the signing key. */
+  accounts?: AccountsClient;
+  sessionSecret?: Buffer;
 }
 
 export interface Gateway {
@@ -79,10 +86,25 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addSchema(roomSchema);
   app.addSchema(messageSchema);
   app.addSchema(errorSchema);
+  // before every route: the gate resolves who calls, and documents it in each route's schema
+  const auth = await installAuthGate(app, {
+    config,
+    bus,
+    accounts: deps.accounts,
+    sessionSecret: deps.sessionSecret,
+    log: app.log,
+  });
+  if (auth)
+    for (const schema of [userSchema, tokenSchema, newTokenSchema, inviteSchema]) {
+      app.addSchema(schema);
+    }
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof ChatError) {
       metrics.errors.inc({ code: error.code });
+      if (error instanceof RateLimitedError) {
+        void reply.header('retry-after', String(error.retryAfterSeconds));
+      }
       if (error.status >= 500) app.log.warn({ err: error.cause ?? error }, error.message);
       return reply.code(error.status).send(errorBody(error.status, error.code, error.message));
     }
@@ -108,7 +130,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         description:
           'Real-time multi-room chat. The WebSocket protocol (`/ws/{server_id}`) is described in the README.',
       },
-      tags: [{ name: 'rooms' }, { name: 'messages' }, { name: 'health' }],
+      tags: [{ name: 'rooms' }, { name: 'messages' }, { name: 'health' }].concat(
+        auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : [],
+      ),
+      ...securitySchemes(config),
     },
     // Components are named by their $id (Room, Message, Error), not def-0, def-1, ...
     refResolver: {
@@ -141,10 +166,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const sessionDeps = { config, bus, history, hub, metrics, log: app.log };
   roomRoutes(app, { history, presence: hub.presence });
+  if (auth) accountRoutes(app, { auth, config });
+  if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);
   healthRoutes(app, { bus, history, metrics });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   webRoutes(app);
-  registerWebSocketRoute(app, sessionDeps);
+  registerWebSocketRoute(app, { ...sessionDeps, auth });
 
   return { app, hub, metrics };
 }

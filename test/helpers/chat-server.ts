@@ -22,6 +22,13 @@ export interface TestChat {
   close(): Promise<void>;
 }
 
+/**
+ * The AUTH mode of test servers that do not choose one: the seed's model (`?username=`), which
+ * the suites written before accounts rely on. Named here so that the server's default can change
+ * without them.
+ */
+export const TEST_AUTH = 'open';
+
 /** Starts embedded mode in this process on a free port with a temp DATA_DIR. */
 export async function startTestChat(env: Record<string, string> = {}): Promise<TestChat> {
   const dataDir = env.DATA_DIR ?? tempDir();
@@ -29,6 +36,7 @@ export async function startTestChat(env: Record<string, string> = {}): Promise<T
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    AUTH: TEST_AUTH,
     ...env,
     DATA_DIR: dataDir,
   });
@@ -66,7 +74,14 @@ export async function spawnChat(
 ): Promise<ChatProcess> {
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH: TEST_AUTH,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

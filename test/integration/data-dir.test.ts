@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
-import { ROOT, tempDir } from '../helpers/chat-server.ts';
+import { ROOT, TEST_AUTH, tempDir } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 
 /** A bound for a start-up under load (the machine is shared); a hang is killed after it. */
@@ -23,7 +23,7 @@ afterEach(async () => {
 async function runUntilExit(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', AUTH: TEST_AUTH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,14 +1,21 @@
 /** Starting in NATS mode while no NATS server answers: say so, stay observable, give up clearly. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/chat-server.ts';
+import { ROOT, TEST_AUTH, tempDir } from '../helpers/chat-server.ts';
 import { freePort } from '../helpers/nats-server.ts';
 
 /** Starts `src/main.ts` and resolves with its URL once it says it is waiting for NATS. */
 async function startWaiting(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH: TEST_AUTH,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

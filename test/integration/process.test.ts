@@ -39,10 +39,29 @@ describe('startup', () => {
     ['NATS_URL', 'http://nowhere'],
     ['ALLOWED_ORIGINS', 'not an origin'],
     ['SEND_BUFFER_LIMIT', '1 GB'],
+    ['AUTH', 'nobody'],
+    ['REGISTRATION', 'sometimes'],
+    ['SESSION_SECRET', 'short'],
   ])('refuses to start with a bad %s and names the variable', async (name, value) => {
     await expect(start({ DATA_DIR: tempDir(), [name]: value })).rejects.toThrow(
       new RegExp(`exited with 2[\\s\\S]*${name}`),
     );
+  });
+
+  it('refuses AUTH other than open in NATS mode, in one line naming AUTH', async () => {
+    const failed = start({ DATA_DIR: tempDir(), AUTH: 'accounts', NATS_URL: 'nats://127.0.0.1:1' });
+    await expect(failed).rejects.toThrow(
+      /exited with 2[\s\S]*chatroom: AUTH: AUTH=accounts is not available in NATS mode yet/,
+    );
+  });
+
+  it('warns at start when AUTH=open listens beyond loopback, not otherwise', async () => {
+    const open = await start({ DATA_DIR: tempDir(), HOST: '0.0.0.0' });
+    expect(open.output()).toMatch(/^chatroom: warning: AUTH=open and HOST=0\.0\.0\.0/m);
+    const accounts = await start({ DATA_DIR: tempDir(), HOST: '0.0.0.0', AUTH: 'accounts' });
+    expect(accounts.output()).not.toContain('warning');
+    const loopback = await start({ DATA_DIR: tempDir() });
+    expect(loopback.output()).not.toContain('warning');
   });
 
   it('refuses "npm run gateway" and "npm run history" without NATS_URL', async () => {

@@ -1,5 +1,16 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, openModeWarning } from '../../src/config.ts';
+import { tempDir } from '../helpers/chat-server.ts';
+
+function pemFile(key: KeyObject, type: 'spki' | 'pkcs8' = 'spki'): string {
+  const file = path.join(tempDir(), 'key.pem');
+  fs.writeFileSync(file, key.export({ type, format: 'pem' }));
+  return file;
+}
 
 describe('configuration', () => {
   it('has the contract defaults and is frozen', () => {
@@ -64,8 +75,84 @@ describe('configuration', () => {
     ['CLOSE_GRACE', 'soon'],
     ['CLOSE_GRACE', '10s'],
     ['NATS_CONNECT_TIMEOUT', 'soon'],
+    ['AUTH', 'password'],
+    ['REGISTRATION', 'maybe'],
+    ['SESSION_SECRET', 'too short'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
+  });
+});
+
+describe('identity and access configuration', () => {
+  const secret = 'a secret of at least thirty-two bytes!';
+
+  it('defaults to AUTH=open (for now) and REGISTRATION=invite, with no secret', () => {
+    expect(loadConfig({})).toMatchObject({
+      auth: 'open',
+      registration: 'invite',
+      sessionSecret: undefined,
+      jwt: undefined,
+    });
+    const config = loadConfig({ AUTH: 'accounts', REGISTRATION: 'closed', SESSION_SECRET: secret });
+    expect(config).toMatchObject({ auth: 'accounts', registration: 'closed' });
+    expect(config.sessionSecret?.toString()).toBe(secret);
+  });
+
+  it('refuses AUTH other than open in NATS mode, naming AUTH', () => {
+    expect(() => loadConfig({ AUTH: 'accounts', NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(
+      /^AUTH: AUTH=accounts is not available in NATS mode yet/,
+    );
+    expect(loadConfig({ AUTH: 'open', NATS_URL: 'nats://127.0.0.1:4222' }).auth).toBe('open');
+  });
+
+  it('takes JWT_SECRET, or a public key whose type names the algorithm', () => {
+    expect(loadConfig({ AUTH: 'jwt', JWT_SECRET: secret }).jwt?.algorithm).toBe('HS256');
+    for (const [algorithm, pair] of [
+      ['RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })],
+      ['ES256', generateKeyPairSync('ec', { namedCurve: 'prime256v1' })],
+      ['EdDSA', generateKeyPairSync('ed25519')],
+    ] as const) {
+      const file = pemFile(pair.publicKey);
+      expect(loadConfig({ AUTH: 'jwt', JWT_PUBLIC_KEY: file }).jwt?.algorithm).toBe(algorithm);
+    }
+    // outside jwt mode they are not read
+    expect(loadConfig({ JWT_PUBLIC_KEY: '/no/such/file' }).jwt).toBeUndefined();
+  });
+
+  it.each([
+    ['JWT_SECRET', {}],
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['JWT_SECRET', { JWT_SECRET: secret, JWT_PUBLIC_KEY: '/some/key.pem' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '/no/such/file.pem' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: 'NOT_A_PEM' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: 'PRIVATE' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: 'SMALL_RSA' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: 'P384' }],
+  ])('stops AUTH=jwt naming %s for %j', (name, env: Record<string, string>) => {
+    const files: Record<string, () => string> = {
+      NOT_A_PEM: () => {
+        const file = path.join(tempDir(), 'key.pem');
+        fs.writeFileSync(file, 'hello');
+        return file;
+      },
+      PRIVATE: () => pemFile(generateKeyPairSync('ed25519').privateKey, 'pkcs8'),
+      SMALL_RSA: () => pemFile(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey),
+      P384: () => pemFile(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey),
+    };
+    const key = env.JWT_PUBLIC_KEY;
+    const resolved = { ...env, ...(key && files[key] ? { JWT_PUBLIC_KEY: files[key]() } : {}) };
+    expect(() => loadConfig({ AUTH: 'jwt', ...resolved })).toThrow(ConfigError);
+    expect(() => loadConfig({ AUTH: 'jwt', ...resolved })).toThrow(new RegExp(`^${name}: `));
+  });
+
+  it('warns about AUTH=open only when HOST is not a loopback address', () => {
+    expect(openModeWarning(loadConfig({}))).toMatch(/AUTH=open and HOST=0\.0\.0\.0/);
+    expect(openModeWarning(loadConfig({ HOST: '192.168.1.5' }))).toBeDefined();
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      expect(openModeWarning(loadConfig({ HOST: host })), host).toBeUndefined();
+    }
+    const accounts = loadConfig({ AUTH: 'accounts' });
+    expect(openModeWarning(accounts)).toBeUndefined();
   });
 });

@@ -92,6 +92,8 @@ export class ChatSession {
   /** Enters the room and sends the replay and presence. */
   async start(): Promise<void> {
     const { hub, history, config } = this.deps;
+    // closed before it could enter (its credentials ended while the room was looked up)
+    if (this.isClosed()) return;
     try {
       await hub.enter(this);
       if (this.isClosed()) return;

@@ -5,6 +5,7 @@ import { normalizeUsername } from '../../domain/message.ts';
 import { ChatError } from '../../errors.ts';
 import { CLOSE } from '../../protocol.ts';
 import type { CloseCode } from '../../protocol.ts';
+import type { AuthParts } from '../auth/gate.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { plainInteger } from '../validation.ts';
 import { AddressLimit } from './address-limit.ts';
@@ -19,6 +20,8 @@ export interface WebSocketDeps {
   hub: RoomHub<ChatSession>;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;
+  /** Outside open mode: who opened the socket comes from its credentials. */
+  auth: AuthParts | undefined;
 }
 
 /** A plain decimal integer (no sign, no leading zero) of at least `min`, else undefined. */
@@ -46,7 +49,12 @@ interface WsQuery {
   since?: string;
 }
 
-/** `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. */
+/**
+ * `GET /ws/{server_id}?username=NAME[&since=ID]`: the chat's WebSocket endpoint. Outside open mode
+ * the username is the credentials' (cookie, `Authorization: Bearer` or `?access_token=`, checked
+ * by the auth gate before the upgrade) and `?username=` is ignored. Close codes in the
+ * contract's order: 4401 (4403 for a disabled user), 4404, 4400.
+ */
 export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps): void {
   const addresses = new AddressLimit(deps.config.connectionsPerAddress);
   const tooManyConnections =
@@ -78,15 +86,23 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
         deps.metrics.errors.inc({ code: String(code) });
         socket.close(code, reason);
       };
+      const identity = request.identity;
+      if (deps.auth && (!identity || 'refusal' in identity)) {
+        if (identity?.refusal === 'user_disabled') reject(CLOSE.forbidden, 'account disabled');
+        else
+          reject(CLOSE.unauthenticated, 'sign in first: missing, invalid or expired credentials');
+        return;
+      }
+      const principal = identity && 'principal' in identity ? identity.principal : undefined;
       const serverId = idOf(request.params.serverId, 1);
       if (serverId === undefined) {
         reject(CLOSE.unknownRoom, 'unknown room');
         return;
       }
       const query = request.query;
-      const username = normalizeUsername(
-        typeof query.username === 'string' ? query.username : undefined,
-      );
+      const username =
+        principal?.username ??
+        normalizeUsername(typeof query.username === 'string' ? query.username : undefined);
       if (username === undefined) {
         reject(CLOSE.badRequest, 'username must have 1-32 characters and no control characters');
         return;
@@ -98,6 +114,12 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
       }
       // The session attaches its listeners now, before any await, and queues early frames.
       const session = new ChatSession(socket, { serverId, username, since }, deps);
+      if (principal && deps.auth) {
+        const release = deps.auth.sockets.add(principal, (code, reason) =>
+          session.close(code, reason),
+        );
+        socket.once('close', release);
+      }
       void deps.history.getRoom(serverId).then(
         (room) => {
           if (room) return session.start();

@@ -1,0 +1,170 @@
+import cookie from '@fastify/cookie';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { AccountsClient, MessageBus } from '../../bus/types.ts';
+import type { Config } from '../../config.ts';
+import type { AccessUpdate } from '../../domain/access-events.ts';
+import type { Principal } from '../../domain/identity.ts';
+import { ChatError } from '../../errors.ts';
+import { errorRef } from '../routes/schemas.ts';
+import { AccessState } from './access-state.ts';
+import { Authenticator } from './authenticator.ts';
+import type { Identity } from './authenticator.ts';
+import { CredentialCodec, SESSION_COOKIE } from './credentials.ts';
+import { JwtVerifier } from './jwt.ts';
+import { OpenSockets } from './open-sockets.ts';
+import { SessionCookies } from './session-cookies.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who made the request (`/api/` and `/ws/` routes outside open mode), or why not. */
+    identity: Identity | undefined;
+  }
+}
+
+export interface AuthGateDeps {
+  config: Config;
+  bus: MessageBus;
+  /** Needed outside open mode. */
+  accounts: AccountsClient | undefined;
+  /** SESSION_SECRET or the generated key; needed outside open mode. */
+  sessionSecret: Buffer | undefined;
+  log: FastifyBaseLogger;
+}
+
+/** What the routes and the WebSocket endpoint use of the gate, outside open mode. */
+export interface AuthParts {
+  mode: 'accounts' | 'jwt';
+  accounts: AccountsClient;
+  codec: CredentialCodec;
+  cookies: SessionCookies;
+  sockets: OpenSockets;
+}
+
+/** The routes anyone may call: they are how one gets credentials. */
+const PUBLIC = new Set(['POST /api/auth/register', 'POST /api/auth/login']);
+
+const SECURITY_SCHEMES = {
+  cookieAuth: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+  bearerAuth: { type: 'http', scheme: 'bearer' },
+} as const;
+
+/** The principal of a request the gate let through (routes behind it only). */
+export function principalOf(request: FastifyRequest): Principal {
+  const identity = request.identity;
+  if (!identity || !('principal' in identity)) {
+    throw new ChatError('unauthenticated');
+  }
+  return identity.principal;
+}
+
+/**
+ * Installs access control on the gateway, before any route is added: outside open mode it reads
+ * the cookie, resolves every `/api/` and `/ws/` request's identity once (`request.identity`),
+ * answers `401 unauthenticated` (`403 user_disabled`) on every `/api/` route but register and
+ * login, renews sliding sessions, describes the security schemes in the OpenAPI document, and
+ * keeps the AccessState from storage's snapshot and the bus's access changes. In open mode it
+ * does nothing and returns undefined.
+ */
+export async function installAuthGate(
+  app: FastifyInstance,
+  deps: AuthGateDeps,
+): Promise<AuthParts | undefined> {
+  const { config, accounts, sessionSecret } = deps;
+  if (config.auth === 'open') return undefined;
+  if (!accounts || !sessionSecret) throw new Error(`AUTH=${config.auth} needs accounts and a key`);
+  await app.register(cookie);
+  app.decorateRequest('identity', undefined);
+
+  const access = new AccessState();
+  const sockets = new OpenSockets(access);
+  await followAccessChanges(deps.bus, accounts, access, sockets);
+  const codec = new CredentialCodec(sessionSecret);
+  const cookies = new SessionCookies(codec);
+  const authenticator = new Authenticator({
+    mode: config.auth,
+    codec,
+    access,
+    jwt: config.jwt && new JwtVerifier(config.jwt),
+    onJwtUser: (username) =>
+      void accounts.recordUser(username).catch((error: unknown) => {
+        deps.log.warn({ err: error }, 'could not record a JWT user');
+      }),
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const url = request.routeOptions.url;
+    // no route: the 404 answers first (it also wins over 401 in JWT mode)
+    if (url === undefined) return;
+    const api = url.startsWith('/api/');
+    const ws = url.startsWith('/ws/');
+    if ((!api && !ws) || PUBLIC.has(`${request.method} ${url}`)) return;
+    const identity = await authenticator.identify({
+      authorization: request.headers.authorization,
+      cookie: request.cookies[SESSION_COOKIE],
+      accessToken: ws ? accessTokenOf(request.query) : undefined,
+    });
+    request.identity = identity;
+    if ('refusal' in identity) {
+      // a WebSocket is refused after the upgrade, with its close code (4401 / 4403)
+      if (api) throw new ChatError(identity.refusal, identity.message);
+      return;
+    }
+    if (api && url !== '/api/auth/logout') {
+      const { principal } = identity;
+      cookies.renewIfDue(request, reply, principal, principal.credential);
+    }
+  });
+  app.addHook('onRoute', describeSecurity);
+  app.addHook('onClose', () => sockets.close());
+  return { mode: config.auth, accounts, codec, cookies, sockets };
+}
+
+/** The OpenAPI document's security schemes, outside open mode. */
+export function securitySchemes(config: Config) {
+  return config.auth === 'open' ? {} : { components: { securitySchemes: SECURITY_SCHEMES } };
+}
+
+/**
+ * Subscribes to access changes first, then loads the snapshot, then applies what arrived
+ * meanwhile past the snapshot's position: no change is missed or applied twice. Each change
+ * that is new closes the WebSockets it ends.
+ */
+async function followAccessChanges(
+  bus: MessageBus,
+  accounts: AccountsClient,
+  access: AccessState,
+  sockets: OpenSockets,
+): Promise<void> {
+  let early: AccessUpdate[] | undefined = [];
+  const apply = (update: AccessUpdate) => {
+    if (access.apply(update)) sockets.recheck();
+  };
+  bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
+  access.load(await accounts.accessSnapshot());
+  const waiting = early;
+  early = undefined;
+  for (const update of waiting) apply(update);
+}
+
+/** `?access_token=` once; anything else (repeated, empty) is a bad credential: ''. */
+function accessTokenOf(query: unknown): string | undefined {
+  const value = (query as Record<string, unknown> | undefined)?.access_token;
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : '';
+}
+
+/** Each `/api/` route but the public ones says in the OpenAPI document that it needs credentials. */
+function describeSecurity(route: RouteOptions): void {
+  if (!route.url.startsWith('/api/') || route.schema?.hide) return;
+  const methods = [route.method].flat();
+  if (methods.every((method) => PUBLIC.has(`${method} ${route.url}`))) {
+    route.schema = { ...route.schema, security: [] };
+    return;
+  }
+  const response = (route.schema?.response ?? {}) as Record<string, unknown>;
+  route.schema = {
+    ...route.schema,
+    security: [{ cookieAuth: [] }, { bearerAuth: [] }],
+    response: { 401: errorRef, 403: errorRef, ...response },
+  };
+}
