@@ -1,5 +1,8 @@
 /** AUTH=accounts in embedded mode: registration, sign-in, sessions, and every refusal. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CredentialCodec } from '../../src/gateway/auth/credentials.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
@@ -319,6 +322,60 @@ describe('credentials on REST', () => {
       expect(document.paths[path], path).toBeDefined();
     }
     expect(document.paths['/api/auth/session']).toBeUndefined();
+  });
+});
+
+describe('session lifetime', () => {
+  const DAY = 24 * 3_600_000;
+
+  it('renews a cookie a day old (same session), not a fresh one, and refuses an expired one', async () => {
+    await newUser('olga');
+    const key = fs.readFileSync(path.join(server.dataDir, 'session.key'), 'utf8').trim();
+    const codec = new CredentialCodec(Buffer.from(key));
+    const now = Date.now();
+    const session = { sid: 'olga-1', username: 'olga', admin: false, fixedExpiry: false };
+    const dayOld = codec.issueSession({
+      ...session,
+      issuedAt: now - 2 * DAY,
+      expiresAt: now + 28 * DAY,
+    });
+    const answer = await fetch(`${server.url}/api/me`, {
+      headers: { cookie: `chatroom_session=${dayOld}` },
+    });
+    expect(answer.status).toBe(200);
+    const renewed = /^chatroom_session=([^;]+);.*Max-Age=(\d+)/.exec(
+      answer.headers.get('set-cookie') ?? '',
+    );
+    expect(renewed).not.toBeNull();
+    expect(Number(renewed![2])).toBe(30 * 24 * 3600);
+    const claims = codec.readSession(renewed![1]!, Date.now());
+    expect(claims).toMatchObject({ sid: 'olga-1', username: 'olga' });
+    expect(claims!.issuedAt).toBeGreaterThanOrEqual(now);
+
+    const fresh = codec.issueSession({ ...session, issuedAt: now, expiresAt: now + 30 * DAY });
+    const again = await fetch(`${server.url}/api/me`, {
+      headers: { cookie: `chatroom_session=${fresh}` },
+    });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('set-cookie')).toBeNull();
+
+    const expired = codec.issueSession({
+      ...session,
+      issuedAt: now - 31 * DAY,
+      expiresAt: now - DAY,
+    });
+    const refused = await fetch(`${server.url}/api/me`, {
+      headers: { cookie: `chatroom_session=${expired}` },
+    });
+    expect(refused.status).toBe(401);
+  });
+
+  it('reads the cookie beside an Authorization header of another scheme (a proxy’s Basic)', async () => {
+    const pia = await newUser('pia');
+    const answer = await fetch(`${server.url}/api/me`, {
+      headers: { cookie: pia.cookie!, authorization: 'Basic cHJveHk6cGFzcw==' },
+    });
+    expect(answer.status).toBe(200);
   });
 });
 

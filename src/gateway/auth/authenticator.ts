@@ -97,9 +97,12 @@ export class Authenticator {
   }
 }
 
-/** The token of `Authorization: Bearer TOKEN`; '' (refused) for any other scheme. */
+/**
+ * The token of `Authorization: Bearer TOKEN`; '' (refused) for a malformed Bearer header. Other
+ * schemes (`Basic` from a proxy in front) are not ours: the cookie may still speak.
+ */
 function bearerOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || !/^Bearer(?: |$)/i.test(header)) return undefined;
   const match = /^Bearer +(\S+) *$/i.exec(header);
   return match ? match[1] : '';
 }

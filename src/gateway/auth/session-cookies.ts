@@ -28,7 +28,8 @@ export class SessionCookies {
     user: { username: string; admin: boolean },
     options: { issuedAt?: number; expiresAt?: number; sid?: string } = {},
   ): SessionClaims {
-    const issuedAt = options.issuedAt ?? this.now();
+    const now = this.now();
+    const issuedAt = options.issuedAt ?? now;
     const claims: SessionClaims = {
       sid: options.sid ?? randomId(),
       username: user.username,
@@ -37,7 +38,7 @@ export class SessionCookies {
       expiresAt: options.expiresAt ?? issuedAt + SESSION_LIFETIME_MS,
       fixedExpiry: options.expiresAt !== undefined,
     };
-    this.set(request, reply, claims);
+    this.set(request, reply, claims, now);
     return claims;
   }
 
@@ -57,8 +58,14 @@ export class SessionCookies {
     void reply.clearCookie(SESSION_COOKIE, this.options(request));
   }
 
-  private set(request: FastifyRequest, reply: FastifyReply, claims: SessionClaims): void {
-    const maxAge = Math.max(0, Math.floor((claims.expiresAt - this.now()) / 1000));
+  /** `now`: the time the claims were made at, so that a new session's Max-Age is whole days. */
+  private set(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    claims: SessionClaims,
+    now: number,
+  ): void {
+    const maxAge = Math.max(0, Math.floor((claims.expiresAt - now) / 1000));
     void reply.setCookie(SESSION_COOKIE, this.codec.issueSession(claims), {
       ...this.options(request),
       maxAge,
