@@ -84,6 +84,32 @@ describe('compiled build', () => {
     alice.close();
   });
 
+  it('runs AUTH=accounts and the operator commands from the build', async () => {
+    const dataDir = tempDir();
+    const accounts = await spawnChat(
+      { DATA_DIR: dataDir, AUTH: 'accounts' },
+      [],
+      [path.join(DIST, 'main.js')],
+    );
+    try {
+      const register = await fetch(`${accounts.url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'root', password: 'root password' }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      expect(register.status).toBe(201);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.join(DIST, 'main.js'), 'admin', 'invite'],
+        { cwd: HOME, env: { ...process.env, DATA_DIR: dataDir }, timeout: 60_000 },
+      );
+      expect(stdout).toMatch(/^invite code: \S+ \(valid until /m);
+    } finally {
+      await accounts.stop('SIGKILL');
+    }
+  });
+
   it('imports only Node built-ins and production dependencies', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(HOME, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
