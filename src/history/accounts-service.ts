@@ -13,7 +13,7 @@ import { FailureWindow } from '../domain/login-limits.ts';
 import { nameKey, normalizeName } from '../domain/names.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
 import type { AccountRefusal, AccountsStore, StoredUser } from '../store/accounts-store.ts';
-import { hashPassword, verifyDummy, verifyPassword } from './passwords.ts';
+import { hashPassword, prepareDummy, verifyDummy, verifyPassword } from './passwords.ts';
 
 export interface AccountsServiceOptions {
   /** Each access change once committed, in feed order (embedded mode: to the bus). */
@@ -61,6 +61,8 @@ export class AccountsService implements AccountsClient {
     this.now = options.now ?? Date.now;
     this.onChange = options.onChange ?? (() => undefined);
     this.position = store.feedPosition();
+    // the first sign-in of an unknown name must not take twice as long as the others
+    void prepareDummy();
     const pollMs = options.feedPollMs ?? 1000;
     if (pollMs > 0) {
       this.poll = setInterval(() => this.passOnChanges(), pollMs);
@@ -77,7 +79,8 @@ export class AccountsService implements AccountsClient {
       username,
       password_hash: '',
       created_at: new Date(this.now()).toISOString(),
-      invite: request.invite ?? null,
+      // an empty invite field is no invite
+      invite: request.invite || null,
       registration: request.registration,
     } as const;
     // refused before hashing too, so that a refused request costs no scrypt
@@ -89,7 +92,8 @@ export class AccountsService implements AccountsClient {
   }
 
   async login(request: LoginRequest): Promise<User> {
-    const key = nameKey(normalizeName(request.username) ?? request.username);
+    const name = normalizeName(request.username);
+    const key = nameKey(name ?? request.username);
     const now = this.now();
     const waitMs = Math.max(
       this.byUsername.retryAfterMs(key, now),
@@ -104,7 +108,7 @@ export class AccountsService implements AccountsClient {
     // counted before the check, so that parallel guesses cannot slip past the limit
     this.byUsername.fail(key, now);
     this.byAddress.fail(request.address, now);
-    const user = this.read(() => this.store.user(request.username));
+    const user = name === undefined ? undefined : this.read(() => this.store.user(name));
     const hash = user?.password_hash;
     const right = hash
       ? await verifyPassword(request.password, hash)

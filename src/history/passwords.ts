@@ -48,7 +48,12 @@ let dummy: Promise<string> | undefined;
  * and a wrong password get the same answer in about the same time.
  */
 export async function verifyDummy(password: string): Promise<false> {
-  dummy ??= hashPassword(randomBytes(SALT_BYTES).toString('base64'));
-  await verifyPassword(password, await dummy);
+  await verifyPassword(password, await prepareDummy());
   return false;
+}
+
+/** Makes the dummy hash (once), so that the first unknown user costs one scrypt like the rest. */
+export function prepareDummy(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(SALT_BYTES).toString('base64'));
+  return dummy;
 }

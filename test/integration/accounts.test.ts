@@ -66,6 +66,12 @@ describe('registration', () => {
         password: 'second password',
       });
       expect(second).toMatchObject({ status: 403, body: { code: 'invite_required' } });
+      const empty = await new ApiClient(fresh.url).post('/api/auth/register', {
+        username: 'second',
+        password: 'second password',
+        invite: '',
+      });
+      expect(empty).toMatchObject({ status: 403, body: { code: 'invite_required' } });
     } finally {
       await fresh.close();
     }
@@ -203,7 +209,7 @@ describe('sign-in', () => {
     await newUser('gina', 'gina password');
     const client = new ApiClient(server.url);
     const answer = await client.post('/api/auth/login', {
-      username: 'GINA',
+      username: ' GINA ',
       password: 'gina password',
     });
     expect(answer).toMatchObject({ status: 200, body: { username: 'gina', admin: false } });
