@@ -328,6 +328,32 @@ describe('credentials on REST', () => {
       expect(document.paths[path], path).toBeDefined();
     }
     expect(document.paths['/api/auth/session']).toBeUndefined();
+    // each error of identity and access is named where a route answers it
+    const described = JSON.stringify(
+      Object.values(document.paths).flatMap((operations) =>
+        Object.values(operations).flatMap((operation) =>
+          Object.values(operation.responses as Record<string, { description?: string }>).map(
+            (answer) => answer.description,
+          ),
+        ),
+      ),
+    );
+    for (const code of [
+      'unauthenticated',
+      'invalid_credentials',
+      'invite_required',
+      'invalid_invite',
+      'registration_closed',
+      'invalid_username',
+      'weak_password',
+      'username_taken',
+      'user_disabled',
+      'user_not_found',
+      'forbidden',
+      'rate_limited',
+    ]) {
+      expect(described, code).toContain(`\`${code}\``);
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import type { Config } from '../../config.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
 import type { Principal } from '../../domain/identity.ts';
 import { ChatError } from '../../errors.ts';
-import { errorRef } from '../routes/schemas.ts';
+import { describeCodes } from '../routes/account-schemas.ts';
 import { AccessState } from './access-state.ts';
 import { Authenticator } from './authenticator.ts';
 import type { Identity } from './authenticator.ts';
@@ -161,10 +161,14 @@ function describeSecurity(route: RouteOptions): void {
     route.schema = { ...route.schema, security: [] };
     return;
   }
-  const response = (route.schema?.response ?? {}) as Record<string, unknown>;
-  route.schema = {
-    ...route.schema,
-    security: [{ cookieAuth: [] }, { bearerAuth: [] }],
-    response: { 401: errorRef, 403: errorRef, ...response },
+  const response = { ...(route.schema?.response ?? {}) } as Record<string, unknown>;
+  response[401] = { description: describeCodes(['unauthenticated']), $ref: 'Error#' };
+  const forbidden = response[403] as { description?: string } | undefined;
+  response[403] = {
+    description: [forbidden?.description, describeCodes(['user_disabled'])]
+      .filter(Boolean)
+      .join(', '),
+    $ref: 'Error#',
   };
+  route.schema = { ...route.schema, security: [{ cookieAuth: [] }, { bearerAuth: [] }], response };
 }

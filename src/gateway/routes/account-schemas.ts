@@ -1,4 +1,6 @@
 /** JSON schemas of the accounts routes (see schemas.ts for the shared ones). */
+import type { ErrorCode } from '../../errors.ts';
+
 export const userSchema = {
   $id: 'User',
   type: 'object',
@@ -62,3 +64,20 @@ export function stringFields(required: readonly string[], optional: readonly str
 }
 
 export const noContent = { type: 'null', description: 'No content' } as const;
+
+/**
+ * Error answers of a route by status, each described in the OpenAPI document by the codes it
+ * may carry (`{"403": ["invite_required", "invalid_invite"]}`).
+ */
+export function errorAnswers(byStatus: Record<number, readonly ErrorCode[]>) {
+  return Object.fromEntries(
+    Object.entries(byStatus).map(([status, codes]) => [
+      status,
+      { description: describeCodes(codes), $ref: 'Error#' },
+    ]),
+  );
+}
+
+export function describeCodes(codes: readonly ErrorCode[]): string {
+  return codes.map((code) => `\`${code}\``).join(', ');
+}

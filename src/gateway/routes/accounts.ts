@@ -5,8 +5,7 @@ import { ChatError } from '../../errors.ts';
 import { SESSION_LIFETIME_MS } from '../auth/credentials.ts';
 import { principalOf } from '../auth/gate.ts';
 import type { AuthParts } from '../auth/gate.ts';
-import { noContent, stringFields, userRef } from './account-schemas.ts';
-import { errorRef } from './schemas.ts';
+import { errorAnswers, noContent, stringFields, userRef } from './account-schemas.ts';
 
 export interface AccountRoutesDeps {
   auth: AuthParts;
@@ -33,7 +32,15 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
             'REGISTRATION decides: `invite` (a valid `invite` code), `open` or `closed`.',
           tags,
           body: stringFields(['username', 'password'], ['invite']),
-          response: { 201: userRef, 400: errorRef, 403: errorRef, 409: errorRef, 503: errorRef },
+          response: {
+            201: userRef,
+            ...errorAnswers({
+              400: ['invalid_username', 'weak_password', 'bad_request'],
+              403: ['invite_required', 'invalid_invite', 'registration_closed'],
+              409: ['username_taken'],
+              503: ['unavailable'],
+            }),
+          },
         },
       },
       async (request, reply) => {
@@ -62,11 +69,13 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
           body: stringFields(['username', 'password']),
           response: {
             200: userRef,
-            400: errorRef,
-            401: errorRef,
-            403: errorRef,
-            429: errorRef,
-            503: errorRef,
+            ...errorAnswers({
+              400: ['bad_request'],
+              401: ['invalid_credentials'],
+              403: ['user_disabled'],
+              429: ['rate_limited'],
+              503: ['unavailable'],
+            }),
           },
         },
       },
@@ -88,7 +97,14 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
             'change goes on (with a fresh cookie). `403 invalid_credentials` when `current` is wrong.',
           tags,
           body: stringFields(['current', 'new']),
-          response: { 204: noContent, 400: errorRef, 503: errorRef },
+          response: {
+            204: noContent,
+            ...errorAnswers({
+              400: ['weak_password', 'bad_request'],
+              403: ['invalid_credentials'],
+              503: ['unavailable'],
+            }),
+          },
         },
       },
       async (request, reply) => {
@@ -137,7 +153,7 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
       schema: {
         summary: 'Sign out: the session ends and its cookie is cleared',
         tags,
-        response: { 204: noContent, 503: errorRef },
+        response: { 204: noContent, ...errorAnswers({ 503: ['unavailable'] }) },
       },
     },
     async (request, reply) => {
@@ -157,7 +173,11 @@ export function accountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): vo
   app.get(
     '/api/me',
     {
-      schema: { summary: 'The current user', tags, response: { 200: userRef, 503: errorRef } },
+      schema: {
+        summary: 'The current user',
+        tags,
+        response: { 200: userRef, ...errorAnswers({ 503: ['unavailable'] }) },
+      },
     },
     async (request) => {
       const principal = principalOf(request);

@@ -4,8 +4,7 @@ import { ChatError } from '../../errors.ts';
 import { randomId, tokenHash } from '../auth/credentials.ts';
 import { principalOf } from '../auth/gate.ts';
 import type { AuthParts } from '../auth/gate.ts';
-import { noContent, stringFields, userRef } from './account-schemas.ts';
-import { errorRef } from './schemas.ts';
+import { errorAnswers, noContent, stringFields, userRef } from './account-schemas.ts';
 
 const idParam = (name: string) =>
   ({
@@ -31,7 +30,10 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
           'revoked, the password changes, or the user is disabled.',
         tags: ['tokens'],
         body: stringFields(['name']),
-        response: { 201: { $ref: 'NewToken#' }, 400: errorRef, 503: errorRef },
+        response: {
+          201: { $ref: 'NewToken#' },
+          ...errorAnswers({ 400: ['bad_request'], 503: ['unavailable'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -65,7 +67,10 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
       schema: {
         summary: 'The current user’s tokens (without their secret), oldest first',
         tags: ['tokens'],
-        response: { 200: { type: 'array', items: { $ref: 'Token#' } }, 503: errorRef },
+        response: {
+          200: { type: 'array', items: { $ref: 'Token#' } },
+          ...errorAnswers({ 503: ['unavailable'] }),
+        },
       },
     },
     (request) => accounts.listTokens(principalOf(request).username),
@@ -78,7 +83,10 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
         summary: 'Revoke a token',
         tags: ['tokens'],
         params: idParam('id'),
-        response: { 204: noContent, 404: errorRef, 503: errorRef },
+        response: {
+          204: noContent,
+          ...errorAnswers({ 404: ['not_found'], 503: ['unavailable'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -93,7 +101,10 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
       schema: {
         summary: 'Make an invite code, valid 7 days for any number of registrations (admin)',
         tags: ['admin'],
-        response: { 201: { $ref: 'Invite#' }, 503: errorRef },
+        response: {
+          201: { $ref: 'Invite#' },
+          ...errorAnswers({ 403: ['forbidden'], 503: ['unavailable'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -109,7 +120,10 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
         summary: 'Revoke an invite code (admin)',
         tags: ['admin'],
         params: idParam('code'),
-        response: { 204: noContent, 404: errorRef, 503: errorRef },
+        response: {
+          204: noContent,
+          ...errorAnswers({ 403: ['forbidden'], 404: ['not_found'], 503: ['unavailable'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -134,7 +148,15 @@ export function tokenAndAdminRoutes(app: FastifyInstance, auth: AuthParts): void
           additionalProperties: false,
           properties: { disabled: { type: 'boolean' } },
         },
-        response: { 200: userRef, 400: errorRef, 404: errorRef, 503: errorRef },
+        response: {
+          200: userRef,
+          ...errorAnswers({
+            400: ['bad_request'],
+            403: ['forbidden'],
+            404: ['user_not_found'],
+            503: ['unavailable'],
+          }),
+        },
       },
     },
     (request) =>
