@@ -11,7 +11,7 @@ type Role = 'all' | 'gateway' | 'history';
 function parseRole(arg: string | undefined): Role {
   if (arg === undefined) return 'all';
   if (arg === 'gateway' || arg === 'history') return arg;
-  throw new Error(`unknown role "${arg}": expected "gateway" or "history"`);
+  throw new Error(`unknown role "${arg}": expected "gateway", "history" or "admin"`);
 }
 
 async function start(config: Config, role: Role, logger: FastifyBaseLogger): Promise<RunningChat> {

@@ -94,10 +94,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     sessionSecret: deps.sessionSecret,
     log: app.log,
   });
-  if (auth)
-    for (const schema of [userSchema, tokenSchema, newTokenSchema, inviteSchema]) {
-      app.addSchema(schema);
-    }
+  for (const schema of auth ? [userSchema, tokenSchema, newTokenSchema, inviteSchema] : []) {
+    app.addSchema(schema);
+  }
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof ChatError) {
