@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import type { AccountsClient, MessageBus } from '../../bus/types.ts';
+import type { AccountsClient, MessageBus, Subscription } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
 import type { Principal } from '../../domain/identity.ts';
@@ -77,7 +77,7 @@ export async function installAuthGate(
 
   const access = new AccessState();
   const sockets = new OpenSockets(access);
-  await followAccessChanges(deps.bus, accounts, access, sockets);
+  const feed = await followAccessChanges(deps.bus, accounts, access, sockets);
   const codec = new CredentialCodec(sessionSecret);
   const cookies = new SessionCookies(codec);
   const authenticator = new Authenticator({
@@ -115,7 +115,10 @@ export async function installAuthGate(
     }
   });
   app.addHook('onRoute', describeSecurity);
-  app.addHook('onClose', () => sockets.close());
+  app.addHook('onClose', () => {
+    feed.unsubscribe();
+    sockets.close();
+  });
   return { mode: config.auth, accounts, codec, cookies, sockets };
 }
 
@@ -134,16 +137,22 @@ async function followAccessChanges(
   accounts: AccountsClient,
   access: AccessState,
   sockets: OpenSockets,
-): Promise<void> {
+): Promise<Subscription> {
   let early: AccessUpdate[] | undefined = [];
   const apply = (update: AccessUpdate) => {
     if (access.apply(update)) sockets.recheck();
   };
-  bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
-  access.load(await accounts.accessSnapshot());
+  const subscription = bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
+  try {
+    access.load(await accounts.accessSnapshot());
+  } catch (error) {
+    subscription.unsubscribe();
+    throw error;
+  }
   const waiting = early;
   early = undefined;
   for (const update of waiting) apply(update);
+  return subscription;
 }
 
 /** `?access_token=` once; anything else (repeated, empty) is a bad credential: ''. */

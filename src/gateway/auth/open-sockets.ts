@@ -47,10 +47,6 @@ export class OpenSockets {
     }
   }
 
-  get size(): number {
-    return this.open.size;
-  }
-
   close(): void {
     for (const entry of this.open) clearTimeout(entry.timer);
     this.open.clear();
