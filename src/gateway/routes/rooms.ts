@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HistoryClient } from '../../bus/types.ts';
 import type { Room } from '../../domain/message.ts';
-import { isValidRoomName } from '../../domain/message.ts';
+import { normalizeRoomName } from '../../domain/names.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
@@ -52,8 +52,8 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      const name = request.body.name.trim();
-      if (!isValidRoomName(name)) throw new ChatError('invalid_room_name');
+      const name = normalizeRoomName(request.body.name);
+      if (name === undefined) throw new ChatError('invalid_room_name');
       const room = await history.createRoom(name);
       return reply.code(201).send(room);
     },

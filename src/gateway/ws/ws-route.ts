@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
-import { normalizeUsername } from '../../domain/message.ts';
+import { normalizeUsername } from '../../domain/names.ts';
 import { ChatError } from '../../errors.ts';
 import { CLOSE } from '../../protocol.ts';
 import type { CloseCode } from '../../protocol.ts';
@@ -88,7 +88,10 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
         typeof query.username === 'string' ? query.username : undefined,
       );
       if (username === undefined) {
-        reject(CLOSE.badRequest, 'username must have 1-32 characters and no control characters');
+        reject(
+          CLOSE.badRequest,
+          'username must have 1-32 characters and no control, format or separator characters',
+        );
         return;
       }
       const since = query.since === undefined ? undefined : idOf(query.since, 0);
