@@ -30,7 +30,7 @@ export const ERRORS = {
   origin_not_allowed: {
     status: 403,
     frame: false,
-    message: 'WebSocket connections from this origin are not allowed',
+    message: 'Browser requests from this origin are not allowed',
   },
   internal: { status: 500, frame: false, message: 'Something went wrong on the server' },
 } as const;

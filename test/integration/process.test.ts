@@ -38,6 +38,7 @@ describe('startup', () => {
     ['DEDUPE_WINDOW', 'forever'],
     ['NATS_URL', 'http://nowhere'],
     ['ALLOWED_ORIGINS', 'not an origin'],
+    ['TRUST_PROXY', 'proxy.example'],
     ['SEND_BUFFER_LIMIT', '1 GB'],
   ])('refuses to start with a bad %s and names the variable', async (name, value) => {
     await expect(start({ DATA_DIR: tempDir(), [name]: value })).rejects.toThrow(

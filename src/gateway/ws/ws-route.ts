@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import { normalizeUsername } from '../../domain/names.ts';
@@ -6,6 +6,7 @@ import { ChatError } from '../../errors.ts';
 import { CLOSE } from '../../protocol.ts';
 import type { CloseCode } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import type { OriginPolicy } from '../origin.ts';
 import { plainInteger } from '../validation.ts';
 import { AddressLimit } from './address-limit.ts';
 import { ChatSession } from './chat-session.ts';
@@ -19,26 +20,13 @@ export interface WebSocketDeps {
   hub: RoomHub<ChatSession>;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;
+  origins: OriginPolicy;
 }
 
 /** A plain decimal integer (no sign, no leading zero) of at least `min`, else undefined. */
 function idOf(text: unknown, min: number): number | undefined {
   const id = typeof text === 'string' ? plainInteger(text) : undefined;
   return id !== undefined && Number.isSafeInteger(id) && id >= min ? id : undefined;
-}
-
-/** True for requests without `Origin` (non-browser clients), same-origin pages, and allowed ones. */
-export function isOriginAllowed(request: FastifyRequest, config: Config): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (url.host === request.headers.host) return true;
-  return config.allowedOrigins.includes(url.origin);
 }
 
 interface WsQuery {
@@ -58,8 +46,14 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
       websocket: true,
       schema: { hide: true },
       preValidation: (request, _reply, done) => {
-        if (!isOriginAllowed(request, deps.config)) {
-          done(new ChatError('origin_not_allowed'));
+        if (!deps.origins.allows(request)) {
+          done(
+            new ChatError(
+              'origin_not_allowed',
+              'WebSocket connections are not accepted from this origin (only from the ' +
+                'gateway’s own pages and ALLOWED_ORIGINS)',
+            ),
+          );
           return;
         }
         if (request.ws) {
