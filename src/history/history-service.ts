@@ -19,8 +19,8 @@ export interface HistoryServiceOptions {
 const RECOVERY_PAGE = 1000;
 
 const taken = (name: string): string =>
-  `The name "${name}" is taken: names that differ only in case or in lookalike characters ` +
-  '(full-width, composed or decomposed accents) are one name';
+  `A room named "${name}" already exists (names that differ only in case or in lookalike ` +
+  'characters, such as full-width letters or accents composed or decomposed, are one name)';
 const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
 
 /**
