@@ -21,6 +21,11 @@ export interface Room {
   created_at: string;
 }
 
+/** The longest username, in code points (after trimming). */
+export const MAX_USERNAME_CHARS = 32;
+/** The longest room name, in code points. */
+export const MAX_ROOM_NAME_CHARS = 64;
+
 // Control characters (C0, DEL, C1) are refused in names: they break terminals and transcripts.
 const CONTROL = /\p{Cc}/u;
 // With the u flag a surrogate pair is one code point, so this matches only lone surrogates: text
@@ -63,7 +68,8 @@ export function normalizeUsername(raw: string | undefined | null): string | unde
   if (raw === undefined || raw === null) return undefined;
   const name = raw.trim();
   const length = codePointLength(name);
-  if (length < 1 || length > 32 || CONTROL.test(name) || !isWellFormed(name)) return undefined;
+  if (length < 1 || length > MAX_USERNAME_CHARS) return undefined;
+  if (CONTROL.test(name) || !isWellFormed(name)) return undefined;
   return name;
 }
 
@@ -71,7 +77,7 @@ export function isValidRoomName(name: string): boolean {
   const length = codePointLength(name);
   return (
     length >= 1 &&
-    length <= 64 &&
+    length <= MAX_ROOM_NAME_CHARS &&
     !CONTROL.test(name) &&
     isWellFormed(name) &&
     name.trim().length > 0
