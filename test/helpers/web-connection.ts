@@ -2,8 +2,13 @@
  * Helpers for testing the page's connection (src/web/connection.js) under Node: a network of
  * real `ws` sockets the test can cut or make lose frames, and awaiting the connection's events.
  */
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
-import type { ChatConnection, ConnectionEvents } from '../../src/web/connection.js';
+import { ChatConnection } from '../../src/web/connection.js';
+import type { ConnectionEvents, ConnectionOptions } from '../../src/web/connection.js';
+import { startTestChat } from './chat-server.ts';
+import type { TestChat } from './chat-server.ts';
+import { ChatClient } from './ws-client.ts';
 import type { SocketConstructor } from '../../src/web/socket.js';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -101,4 +106,57 @@ export function recordEvents<K extends keyof ConnectionEvents>(
   const events: Array<[K, ConnectionEvents[K]]> = [];
   for (const type of types) conn.on(type, (value) => events.push([type, structuredClone(value)]));
   return events;
+}
+
+/** Long enough that a test reconnects only when it says so (`retryNow`). */
+export const NEVER_MS = 600_000;
+
+export interface ConnectionTestbed {
+  startChat: (env?: Record<string, string>) => Promise<TestChat>;
+  connection: (
+    chat: TestChat,
+    network: TestNetwork,
+    options?: Partial<ConnectionOptions>,
+  ) => ChatConnection;
+  /** Joins room 1 and waits until joined. */
+  joined: (conn: ChatConnection, username: string) => Promise<void>;
+  /** A plain WebSocket client in room 1 that sees every message. */
+  observer: (chat: TestChat, username?: string) => Promise<ChatClient>;
+}
+
+/**
+ * Chats, connections and plain clients made through it are closed after each test. Call it once
+ * at the top of a test file (it registers an `afterEach`).
+ */
+export function connectionTestbed(): ConnectionTestbed {
+  const chats: TestChat[] = [];
+  const connections: ChatConnection[] = [];
+  const clients: ChatClient[] = [];
+  afterEach(async () => {
+    for (const conn of connections.splice(0)) conn.leave();
+    for (const client of clients.splice(0)) client.close();
+    await Promise.all(chats.splice(0).map((chat) => chat.close()));
+  });
+  return {
+    async startChat(env = {}) {
+      const chat = await startTestChat(env);
+      chats.push(chat);
+      return chat;
+    },
+    connection(chat, network, options = {}) {
+      const conn = new ChatConnection({ url: chat.url, WebSocket: network.WebSocket, ...options });
+      connections.push(conn);
+      return conn;
+    },
+    async joined(conn, username) {
+      const connected = nextEvent(conn, 'state', ({ state }) => state === 'connected');
+      conn.join(1, username);
+      await connected;
+    },
+    async observer(chat, username = 'observer') {
+      const { client } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=${username}`);
+      clients.push(client);
+      return client;
+    },
+  };
 }

@@ -3,57 +3,17 @@
  * a real chat server over real WebSockets (the `ws` package's, cut or made to lose frames where
  * a test needs a broken network).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  connectionTestbed,
+  NEVER_MS,
+  nextEvent,
+  recordEvents,
+  testNetwork,
+} from '../helpers/web-connection.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
-import { nextEvent, recordEvents, testNetwork } from '../helpers/web-connection.ts';
-import type { TestNetwork } from '../helpers/web-connection.ts';
-import { ChatClient } from '../helpers/ws-client.ts';
-import { ChatConnection } from '../../src/web/connection.js';
-import type { ConnectionOptions } from '../../src/web/connection.js';
 
-/** Long enough that a test reconnects only when it says so (`retryNow`). */
-const NEVER_MS = 600_000;
-
-const chats: TestChat[] = [];
-const connections: ChatConnection[] = [];
-const clients: ChatClient[] = [];
-
-afterEach(async () => {
-  for (const conn of connections.splice(0)) conn.leave();
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-});
-
-async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
-  const chat = await startTestChat(env);
-  chats.push(chat);
-  return chat;
-}
-
-function connection(
-  chat: TestChat,
-  network: TestNetwork,
-  options: Partial<ConnectionOptions> = {},
-): ChatConnection {
-  const conn = new ChatConnection({ url: chat.url, WebSocket: network.WebSocket, ...options });
-  connections.push(conn);
-  return conn;
-}
-
-/** Joins room 1 and waits until joined. */
-async function joined(conn: ChatConnection, username: string): Promise<void> {
-  const connected = nextEvent(conn, 'state', ({ state }) => state === 'connected');
-  conn.join(1, username);
-  await connected;
-}
-
-/** A plain WebSocket client in room 1 that sees every message. */
-async function observer(chat: TestChat, username = 'observer'): Promise<ChatClient> {
-  const { client } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=${username}`);
-  clients.push(client);
-  return client;
-}
+const { startChat, connection, joined, observer } = connectionTestbed();
 
 describe('the connection', () => {
   it('joins a room, says who is there, and carries messages, acks, typing and leaves', async () => {

@@ -3,44 +3,30 @@
  * its client_id until its ack, through reconnects, lost acks and the rate limit, and reaches the
  * room exactly once. Real server, real WebSockets.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestChat } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
-import { nextEvent, recordEvents, testNetwork } from '../helpers/web-connection.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  connectionTestbed,
+  NEVER_MS,
+  nextEvent,
+  recordEvents,
+  testNetwork,
+} from '../helpers/web-connection.ts';
 import type { TestNetwork } from '../helpers/web-connection.ts';
-import { ChatClient } from '../helpers/ws-client.ts';
-import { ChatConnection } from '../../src/web/connection.js';
-import type { ConnectionOptions } from '../../src/web/connection.js';
+import type { ChatClient } from '../helpers/ws-client.ts';
+import type { ChatConnection, ConnectionOptions } from '../../src/web/connection.js';
 
-/** Long enough that a test reconnects only when it says so (`retryNow`). */
-const NEVER_MS = 600_000;
-
-const chats: TestChat[] = [];
-const connections: ChatConnection[] = [];
-const clients: ChatClient[] = [];
-
-afterEach(async () => {
-  for (const conn of connections.splice(0)) conn.leave();
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-});
+const testbed = connectionTestbed();
 
 /** A chat with alice joined to room 1 through the connection, and an observer beside her. */
 async function setUp(
   env: Record<string, string> = {},
   options: Partial<ConnectionOptions> = {},
 ): Promise<{ alice: ChatConnection; network: TestNetwork; observer: ChatClient }> {
-  const chat = await startTestChat(env);
-  chats.push(chat);
+  const chat = await testbed.startChat(env);
   const network = testNetwork();
-  const alice = new ChatConnection({ url: chat.url, WebSocket: network.WebSocket, ...options });
-  connections.push(alice);
-  const connected = nextEvent(alice, 'state', ({ state }) => state === 'connected');
-  alice.join(1, 'alice');
-  await connected;
-  const { client: observer } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=observer`);
-  clients.push(observer);
-  return { alice, network, observer };
+  const alice = testbed.connection(chat, network, options);
+  await testbed.joined(alice, 'alice');
+  return { alice, network, observer: await testbed.observer(chat) };
 }
 
 /** The texts of the messages the observer sees up to its own marker message. */
