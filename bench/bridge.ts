@@ -9,131 +9,120 @@
  *   BRIDGE_RECEIVERS receivers per gateway                         [20]
  */
 import os from 'node:os';
-import WebSocket from 'ws';
-import { spawnChat, tempDir } from '../test/helpers/chat-server.ts';
-import type { ChatProcess } from '../test/helpers/chat-server.ts';
-import { TestNatsServer } from '../test/helpers/nats-server.ts';
+import type { BenchClient } from './lib/client.ts';
+import { closeAll, cutOpenSockets, joinAll } from './lib/client.ts';
+import { envInt } from './lib/env.ts';
+import { startNatsGroup, startServer, disposeServer } from './lib/server.ts';
+import { Samples } from './lib/stats.ts';
+import { Deadline, now, sleep, waitFor } from './lib/time.ts';
 
-const RATE = Number(process.env.BRIDGE_RATE ?? 200);
-const SECONDS = Number(process.env.BRIDGE_SECONDS ?? 10);
-const RECEIVERS = Number(process.env.BRIDGE_RECEIVERS ?? 20);
+const RATE = envInt('BRIDGE_RATE', 200);
+const SECONDS = envInt('BRIDGE_SECONDS', 10);
+const RECEIVERS = envInt('BRIDGE_RECEIVERS', 20);
 const SENDERS = 4;
 const DEADLINE_MS = (SECONDS + 30) * 1000;
 
-interface Sample {
-  latencies: number[];
+interface Path {
+  label: string;
+  latencies: Samples;
   received: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+type Row = Record<'label' | 'delivered' | 'p50' | 'p99' | 'max', string>;
 
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    const timer = setTimeout(() => reject(new Error(`connect timeout: ${url}`)), 10_000);
-    socket.on('message', function first(data: Buffer) {
-      // ready once the join's presence frame arrived (history came before it)
-      if ((JSON.parse(data.toString()) as { type: string }).type === 'presence') {
-        socket.off('message', first);
-        clearTimeout(timer);
-        resolve(socket);
-      }
-    });
-    socket.once('error', reject);
+/** RECEIVERS clients on `wsUrl`, each recording send→receive latency of every timed message. */
+async function joinReceivers(wsUrl: string, path: Path): Promise<BenchClient[]> {
+  const names = Array.from({ length: RECEIVERS }, (_, i) => `${path.label}-r${i}`);
+  const { clients, failures } = await joinAll(wsUrl, names, {
+    batch: 1,
+    setup: (c) => {
+      c.onFrame = (frame) => {
+        if (frame.type !== 'message' || !frame.text.startsWith('t=')) return;
+        path.latencies.add(performance.timeOrigin + now() - Number(frame.text.slice(2)));
+        path.received++;
+      };
+    },
   });
+  if (failures.length) throw new Error(failures[0]);
+  return clients;
 }
 
-/** Receivers record send→receive latency of every message that carries a send time. */
-function receive(socket: WebSocket, sample: Sample): void {
-  socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as { type: string; text?: string };
-    if (frame.type !== 'message' || !frame.text?.startsWith('t=')) return;
-    sample.latencies.push(performance.timeOrigin + performance.now() - Number(frame.text.slice(2)));
-    sample.received++;
-  });
-}
-
-async function measure(senderUrl: string, receiverUrls: Record<string, string>) {
-  const room = '/ws/1?username=';
-  const samples: Record<string, Sample> = {};
-  const receivers: WebSocket[] = [];
-  for (const [label, url] of Object.entries(receiverUrls)) {
-    const sample: Sample = { latencies: [], received: 0 };
-    samples[label] = sample;
-    for (let i = 0; i < RECEIVERS; i++) {
-      const socket = await open(`${url}${room}${label}-r${i}`);
-      receive(socket, sample);
-      receivers.push(socket);
-    }
-  }
-  const senders = await Promise.all(
-    Array.from({ length: SENDERS }, (_, i) => open(`${senderUrl}${room}sender${i}`)),
-  );
+/**
+ * Sends RATE messages per second for SECONDS, each carrying its send time, round robin; returns
+ * the deadline of the whole measurement, counted from the first send.
+ */
+async function send(senders: BenchClient[]): Promise<Deadline> {
   const total = RATE * SECONDS;
-  const started = performance.now();
-  const deadline = started + DEADLINE_MS;
-  for (let n = 0; n < total && performance.now() < deadline; n++) {
-    const due = started + (n * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    senders[n % SENDERS]!.send(
-      JSON.stringify({ type: 'message', text: `t=${performance.timeOrigin + performance.now()}` }),
-    );
+  const started = now();
+  const deadline = new Deadline(DEADLINE_MS);
+  for (let n = 0; n < total && !deadline.passed; n++) {
+    const wait = started + (n * 1000) / RATE - now();
+    if (wait > 1) await sleep(wait);
+    const text = `t=${performance.timeOrigin + now()}`;
+    senders[n % SENDERS]!.send({ type: 'message', text });
   }
-  const expected = total * RECEIVERS;
-  while (
-    Object.values(samples).some((s) => s.received < expected) &&
-    performance.now() < deadline
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  return deadline;
+}
+
+/** Latency from SENDERS clients on `senderUrl` to the receivers of each path. */
+async function measure(senderUrl: string, receiverUrls: Record<string, string>): Promise<Row[]> {
+  const paths: Path[] = [];
+  const clients: BenchClient[] = [];
+  for (const [label, url] of Object.entries(receiverUrls)) {
+    const path: Path = { label, latencies: new Samples(), received: 0 };
+    paths.push(path);
+    clients.push(...(await joinReceivers(url, path)));
   }
-  for (const socket of [...receivers, ...senders]) socket.close();
-  return Object.entries(samples).map(([label, sample]) => {
-    const sorted = [...sample.latencies].sort((a, b) => a - b);
-    return {
-      label,
-      delivered: `${sample.received}/${expected}`,
-      p50: percentile(sorted, 50).toFixed(1),
-      p99: percentile(sorted, 99).toFixed(1),
-      max: (sorted[sorted.length - 1] ?? NaN).toFixed(1),
-    };
+  const names = Array.from({ length: SENDERS }, (_, i) => `sender${i}`);
+  const senders = await joinAll(senderUrl, names, {
+    batch: SENDERS,
+    setup: (c) => (c.onMessage = 'count'), // their own messages: counted, not decoded
   });
+  if (senders.failures.length) throw new Error(senders.failures[0]);
+  const deadline = await send(senders.clients);
+  const expected = RATE * SECONDS * RECEIVERS;
+  await waitFor(() => paths.every((p) => p.received >= expected), deadline.left, deadline, 50);
+  await closeAll([...clients, ...senders.clients], 5000);
+  return paths.map((path) => row(path, expected));
+}
+
+function row(path: Path, expected: number): Row {
+  const { p50, p99, max } = path.latencies.summary();
+  return {
+    label: path.label,
+    delivered: `${path.received}/${expected}`,
+    p50: p50.toFixed(1),
+    p99: p99.toFixed(1),
+    max: max.toFixed(1),
+  };
+}
+
+async function embeddedRows(): Promise<Row[]> {
+  const server = await startServer({ prefix: 'chatroom-bridge-' });
+  try {
+    const url = server.proc.wsUrl;
+    return await measure(url, { 'embedded, same process': url });
+  } finally {
+    await disposeServer(server);
+  }
+}
+
+async function natsRows(): Promise<Row[]> {
+  const group = await startNatsGroup({ gateways: 2, prefix: 'chatroom-bridge-' });
+  try {
+    const [a, b] = group.gateways.map((gateway) => gateway.wsUrl) as [string, string];
+    return await measure(a, { 'NATS, same gateway (A→A)': a, 'NATS, across gateways (A→B)': b });
+  } finally {
+    await group.stop();
+  }
 }
 
 async function main(): Promise<void> {
-  const processes: ChatProcess[] = [];
-  const env = { RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
-  const rows: Array<Record<string, string>> = [];
+  let rows: Row[];
   try {
-    const embedded = await spawnChat({ ...env, DATA_DIR: tempDir() });
-    processes.push(embedded);
-    for (const row of await measure(embedded.wsUrl, { 'embedded, same process': embedded.wsUrl })) {
-      rows.push(row);
-    }
-    await embedded.stop();
-
-    const nats = await TestNatsServer.start();
-    try {
-      const nenv = { ...env, NATS_URL: nats.url };
-      const history = await spawnChat({ ...nenv, DATA_DIR: tempDir() }, ['history']);
-      const a = await spawnChat({ ...nenv, DATA_DIR: tempDir() }, ['gateway']);
-      const b = await spawnChat({ ...nenv, DATA_DIR: tempDir() }, ['gateway']);
-      processes.push(history, a, b);
-      rows.push(
-        ...(await measure(a.wsUrl, {
-          'NATS, same gateway (A→A)': a.wsUrl,
-          'NATS, across gateways (A→B)': b.wsUrl,
-        })),
-      );
-    } finally {
-      for (const p of processes) await p.stop();
-      await nats.stop();
-    }
+    rows = [...(await embeddedRows()), ...(await natsRows())];
   } finally {
-    for (const p of processes) await p.stop('SIGKILL');
+    cutOpenSockets();
   }
   console.log(
     `\nbridge latency, ${RATE} msg/s for ${SECONDS} s, ${SENDERS} senders on gateway A, ` +
@@ -141,8 +130,8 @@ async function main(): Promise<void> {
       `${os.cpus().length} cores (everything on one machine)\n`,
   );
   console.log('| path | delivered | p50 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- |');
-  for (const row of rows)
-    console.log(`| ${row.label} | ${row.delivered} | ${row.p50} | ${row.p99} | ${row.max} |`);
+  for (const r of rows)
+    console.log(`| ${r.label} | ${r.delivered} | ${r.p50} | ${r.p99} | ${r.max} |`);
 }
 
 main().then(

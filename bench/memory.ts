@@ -18,12 +18,16 @@
  * bounded by count and by time.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import WebSocket from 'ws';
-import { ROOT, spawnChat, tempDir } from '../test/helpers/chat-server.ts';
+import { ROOT } from '../test/helpers/chat-server.ts';
 import type { ChatProcess } from '../test/helpers/chat-server.ts';
-import { TestNatsServer } from '../test/helpers/nats-server.ts';
-import { envInt, processCpuSeconds, processMemory } from './proc.ts';
+import type { BenchClient } from './lib/client.ts';
+import { cutOpenSockets, joinAll } from './lib/client.ts';
+import { envInt, usageError } from './lib/env.ts';
+import { coresLine, int, loadLine, mib } from './lib/format.ts';
+import { readMetrics } from './lib/metrics.ts';
+import { processCpuSeconds, processMemory } from './lib/proc.ts';
+import { disposeServer, startNatsGroup, startServer } from './lib/server.ts';
+import { now, sleep, waitFor } from './lib/time.ts';
 
 const CLIENTS = envInt('MEM_CLIENTS', 500);
 const SENDERS = Math.min(CLIENTS, envInt('MEM_SENDERS', 10));
@@ -51,56 +55,20 @@ const SERVERS = {
 } as const;
 type ServerName = keyof typeof SERVERS;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const mib = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} MiB` : 'n/a');
-
 /** Heap and external memory from the chat's /metrics (prom-client's default metrics), MiB. */
 async function heapOf(url: string): Promise<string> {
+  const names = [
+    'nodejs_heap_size_used_bytes',
+    'nodejs_heap_size_total_bytes',
+    'nodejs_external_memory_bytes',
+  ];
   try {
-    const text = await (
-      await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })
-    ).text();
-    const value = (name: string) =>
-      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20;
-    return (
-      `heap used ${mib(value('nodejs_heap_size_used_bytes'))} of ${mib(value('nodejs_heap_size_total_bytes'))}, ` +
-      `external ${mib(value('nodejs_external_memory_bytes'))}`
-    );
+    const metrics = await readMetrics(url, names);
+    const [used, total, external] = names.map((name) => mib(Number(metrics[name]) / 2 ** 20));
+    return `heap used ${used} of ${total}, external ${external}`;
   } catch {
     return 'n/a';
   }
-}
-
-const [M, A, P, QUOTE] = ['m', 'a', 'p', '"'].map((c) => c.charCodeAt(0));
-
-interface Client {
-  ws: WebSocket;
-  received: number;
-}
-
-/** Opens a client of room 1; resolves once its `presence` frame (after `history`) arrived. */
-function join(wsUrl: string, username: string, acked: Set<number>): Promise<Client> {
-  const ws = new WebSocket(`${wsUrl}/ws/1?username=${username}`, {
-    perMessageDeflate: false,
-    skipUTF8Validation: true,
-  });
-  const client: Client = { ws, received: 0 };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${username}: not joined`)), CONNECT_MS);
-    ws.on('message', (data: Buffer) => {
-      // Both servers write `{"type":"…` first: the type's first letters tell the frames apart
-      // without parsing, which keeps 500 receivers light.
-      const kind = data[9];
-      if (kind === M) client.received++;
-      else if (kind === A) acked.add((JSON.parse(data.toString()) as { id: number }).id);
-      else if (kind === P && data[17] === QUOTE) {
-        clearTimeout(timer);
-        resolve(client);
-      }
-    });
-    ws.once('close', () => reject(new Error(`${username}: closed`)));
-    ws.on('error', () => {});
-  });
 }
 
 interface Measured {
@@ -114,105 +82,99 @@ interface Measured {
   heap: string;
 }
 
-/** Starts the server to measure; in NATS mode with its nats-server and history service. */
-async function startServer(name: ServerName, dataDir: string, others: Array<() => Promise<void>>) {
-  const env = { DATA_DIR: dataDir, RATE_LIMIT: '0', LOG_LEVEL: 'warn' };
-  if (name !== 'gateway') return spawnChat(env, [], [...SERVERS[name]]);
-  const nats = await TestNatsServer.start();
-  others.push(() => nats.stop());
-  const history = await spawnChat({ ...env, NATS_URL: nats.url }, ['history'], ['dist/main.js']);
-  others.push(async () => void (await history.stop('SIGTERM')));
-  return spawnChat({ ...env, NATS_URL: nats.url }, ['gateway'], [...SERVERS.gateway]);
+/** The server to measure and how to stop it; in NATS mode with its nats-server and history. */
+async function startMeasured(
+  name: ServerName,
+): Promise<{ chat: ChatProcess; stop: () => Promise<void> }> {
+  const prefix = 'chatroom-memory-';
+  if (name !== 'gateway') {
+    const server = await startServer({ prefix, entry: [...SERVERS[name]] });
+    return { chat: server.proc, stop: () => disposeServer(server) };
+  }
+  const group = await startNatsGroup({
+    gateways: 1,
+    prefix,
+    historyEntry: ['dist/main.js'],
+    gatewayEntry: [...SERVERS.gateway],
+  });
+  return { chat: group.gateways[0]!, stop: () => group.stop() };
+}
+
+/** Joins every client in batches of 50; acks land in `acked`. Throws if one cannot join. */
+async function joinClients(wsUrl: string, acked: Set<number>): Promise<BenchClient[]> {
+  const names = Array.from({ length: CLIENTS }, (_, i) => `u${i}`);
+  const { clients, failures } = await joinAll(wsUrl, names, {
+    batch: 50,
+    timeoutMs: CONNECT_MS,
+    setup: (c) => {
+      // 500 receivers: message frames are counted, not decoded
+      c.onMessage = 'count';
+      c.onFrame = (frame) => {
+        if (frame.type === 'ack') acked.add(frame.id);
+      };
+    },
+  });
+  if (failures.length) throw new Error(failures[0]);
+  return clients;
+}
+
+/** Sends RATE messages per second for SECONDS (5 s of grace at most); returns how many. */
+async function send(senders: BenchClient[]): Promise<number> {
+  const planned = RATE * SECONDS;
+  const started = now();
+  let sent = 0;
+  while (sent < planned && now() - started < SECONDS * 1000 + 5000) {
+    const due = Math.min(planned, Math.floor(((now() - started) / 1000) * RATE));
+    for (; sent < due; sent++) {
+      const text = `m${sent}`;
+      senders[sent % senders.length]!.send({ type: 'message', text, client_id: text });
+    }
+    await sleep(5);
+  }
+  return sent;
 }
 
 async function measure(name: ServerName): Promise<Measured> {
-  const dataDir = tempDir('chatroom-memory-');
-  let chat: ChatProcess | undefined;
-  const others: Array<() => Promise<void>> = [];
-  const clients: Client[] = [];
+  const { chat, stop } = await startMeasured(name);
   try {
-    chat = await startServer(name, dataDir, others);
     const pid = chat.child.pid!;
     await sleep(IDLE_MS);
     const idle = processMemory(pid).rss;
-
     const acked = new Set<number>();
-    for (let start = 0; start < CLIENTS; start += 50) {
-      const batch = Array.from({ length: Math.min(50, CLIENTS - start) }, (_, i) =>
-        join(chat!.wsUrl, `u${start + i}`, acked),
-      );
-      clients.push(...(await Promise.all(batch)));
-    }
+    const clients = await joinClients(chat.wsUrl, acked);
     await sleep(1000); // the joins' presence batches go out
     const joined = processMemory(pid).rss;
 
-    const senders = clients.slice(0, SENDERS);
     const cpuBefore = processCpuSeconds(pid);
-    const planned = RATE * SECONDS;
-    const started = performance.now();
-    let sent = 0;
-    while (sent < planned && performance.now() - started < SECONDS * 1000 + 5000) {
-      const due = Math.min(planned, Math.floor(((performance.now() - started) / 1000) * RATE));
-      for (; sent < due; sent++) {
-        const text = `m${sent}`;
-        senders[sent % senders.length]!.ws.send(
-          JSON.stringify({ type: 'message', text, client_id: text }),
-        );
-      }
-      await sleep(5);
-    }
+    const sent = await send(clients.slice(0, SENDERS));
     const heap = name === 'baseline' ? '' : await heapOf(chat.url);
-    const drainUntil = performance.now() + DRAIN_MS;
-    const done = () => acked.size === sent && clients.every((c) => c.received >= acked.size);
-    while (!done() && performance.now() < drainUntil) await sleep(50);
+    const received = (c: BenchClient) => c.counts.get('message') ?? 0;
+    const done = () => acked.size === sent && clients.every((c) => received(c) >= acked.size);
+    await waitFor(done, DRAIN_MS, undefined, 50);
     const cpu = processCpuSeconds(pid) - cpuBefore;
-    const deliveries = clients.reduce((sum, c) => sum + c.received, 0);
-    return {
-      server: name,
-      idle,
-      joined,
-      peak: processMemory(pid).peak,
-      cpu,
-      delivered: `${deliveries.toLocaleString('en-US')} / ${(sent * clients.length).toLocaleString('en-US')} (acked ${acked.size})`,
-      heap,
-    };
+    const deliveries = clients.reduce((sum, c) => sum + received(c), 0);
+    const delivered = `${int(deliveries)} / ${int(sent * clients.length)} (acked ${acked.size})`;
+    return { server: name, idle, joined, peak: processMemory(pid).peak, cpu, delivered, heap };
   } finally {
-    for (const client of clients) client.ws.terminate();
-    await chat?.stop('SIGTERM');
-    for (const stop of others.reverse()) await stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    cutOpenSockets();
+    await stop();
   }
 }
 
-async function main(): Promise<void> {
+/** The servers named on the command line (a comma-separated list), or all of them. */
+function chosenServers(): ServerName[] {
   const wanted = (process.argv[2] ?? Object.keys(SERVERS).join(',')).split(',');
   const unknown = wanted.filter((name) => !(name in SERVERS));
   if (unknown.length) {
-    console.error(
-      `bench: unknown server ${unknown.join(', ')}; expected ${Object.keys(SERVERS).join(', ')}`,
-    );
-    process.exit(2);
+    usageError(`unknown server ${unknown.join(', ')}; expected ${Object.keys(SERVERS).join(', ')}`);
   }
   if (!fs.existsSync('dist/main.js')) {
-    console.error('bench: dist/main.js is missing: run `npm run build` first');
-    process.exit(2);
+    usageError('dist/main.js is missing: run `npm run build` first');
   }
-  console.log(
-    `# memory under fan-out, ${new Date().toISOString()}: Node ${process.version}, ` +
-      `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), load ${os
-        .loadavg()
-        .map((v) => v.toFixed(2))
-        .join(' ')}`,
-  );
-  console.log(
-    `# 1 room, ${CLIENTS} clients (${SENDERS} sending), ${RATE} msg/s for ${SECONDS} s\n`,
-  );
-  const results: Measured[] = [];
-  for (const name of wanted as ServerName[]) {
-    const result = await measure(name);
-    results.push(result);
-    console.log(`${name}: ${JSON.stringify(result)}`);
-  }
+  return wanted as ServerName[];
+}
+
+function printTable(results: Measured[]): void {
   const floor = results.find((r) => r.server === 'baseline')?.peak;
   console.log(
     '\n| server | idle RSS | RSS after joins | peak RSS | peak ÷ baseline | server CPU | deliveries |',
@@ -224,6 +186,24 @@ async function main(): Promise<void> {
       `| ${r.server} | ${mib(r.idle)} | ${mib(r.joined)} | ${mib(r.peak)} | ${ratio} | ${r.cpu.toFixed(1)} s | ${r.delivered} |`,
     );
   }
+}
+
+async function main(): Promise<void> {
+  const servers = chosenServers();
+  console.log(
+    `# memory under fan-out, ${new Date().toISOString()}: Node ${process.version}, ` +
+      `${coresLine()}, load ${loadLine()}`,
+  );
+  console.log(
+    `# 1 room, ${CLIENTS} clients (${SENDERS} sending), ${RATE} msg/s for ${SECONDS} s\n`,
+  );
+  const results: Measured[] = [];
+  for (const name of servers) {
+    const result = await measure(name);
+    results.push(result);
+    console.log(`${name}: ${JSON.stringify(result)}`);
+  }
+  printTable(results);
 }
 
 await main();

@@ -16,7 +16,9 @@ import { WebSocketServer } from 'ws';
 const REPLAY = 50;
 
 /**
- * @typedef {{ id: number, server_id: number, username: string, text: string, ts: string }} Message
+ * The chat's own wire types (types only: nothing of src/ is loaded at run time).
+ * @typedef {import('../src/domain/message.ts').Message} Message
+ * @typedef {import('../src/protocol.ts').ServerFrame} ServerFrame
  * @typedef {{ members: Set<import('ws').WebSocket>, users: Map<string, number>, recent: Message[] }} Room
  */
 
@@ -56,6 +58,15 @@ function parseMessage(data) {
   return { text: frame.text, clientId: typeof clientId === 'string' ? clientId : null };
 }
 
+/** @param {ServerFrame} frame */
+const serialize = (frame) => JSON.stringify(frame);
+
+/**
+ * @param {import('ws').WebSocket} ws
+ * @param {ServerFrame} frame
+ */
+const send = (ws, frame) => ws.send(serialize(frame));
+
 const server = http.createServer((_request, response) => response.writeHead(404).end());
 const wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
 
@@ -71,9 +82,8 @@ wss.on('connection', (ws, request) => {
   const here = room(serverId);
   here.members.add(ws);
   here.users.set(username, (here.users.get(username) ?? 0) + 1);
-  const history = { type: 'history', messages: here.recent, last_id: lastId };
-  ws.send(JSON.stringify(history));
-  ws.send(JSON.stringify({ type: 'presence', users: [...here.users.keys()].sort() }));
+  send(ws, { type: 'history', messages: here.recent, last_id: lastId });
+  send(ws, { type: 'presence', users: [...here.users.keys()].sort(), total: here.users.size });
 
   ws.on('message', (data) => {
     const frame = parseMessage(data);
@@ -88,9 +98,9 @@ wss.on('connection', (ws, request) => {
     };
     here.recent.push(message);
     if (here.recent.length > REPLAY) here.recent.shift();
-    const serialized = JSON.stringify({ type: 'message', ...message });
+    const serialized = serialize({ type: 'message', ...message });
     for (const member of here.members) member.send(serialized);
-    ws.send(JSON.stringify({ type: 'ack', client_id: frame.clientId, id: message.id }));
+    send(ws, { type: 'ack', client_id: frame.clientId, id: message.id });
   });
   ws.on('close', () => {
     here.members.delete(ws);

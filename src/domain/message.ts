@@ -21,6 +21,11 @@ export interface Room {
   created_at: string;
 }
 
+/** The longest username, in code points (after NFC and trimming: names.ts). */
+export const MAX_USERNAME_CHARS = 32;
+/** The longest room name, in code points (after NFC and trimming: names.ts). */
+export const MAX_ROOM_NAME_CHARS = 64;
+
 // With the u flag a surrogate pair is one code point, so this matches only lone surrogates: text
 // that is not Unicode, which SQLite (U+FFFD) and the transcript would each store differently.
 const LONE_SURROGATE = /\p{Cs}/u;

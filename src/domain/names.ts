@@ -1,12 +1,14 @@
-import { codePointLength, isWellFormed } from './message.ts';
+import {
+  codePointLength,
+  isWellFormed,
+  MAX_ROOM_NAME_CHARS,
+  MAX_USERNAME_CHARS,
+} from './message.ts';
 
 /**
  * The name rules (contract, "Messages"), one place for usernames and room names: no two names
  * that look alike may pass for different people or rooms.
  */
-
-export const USERNAME_MAX_CHARS = 32;
-export const ROOM_NAME_MAX_CHARS = 64;
 
 // Control (Cc), format (Cf: zero-width spaces and joiners, bidi overrides and isolates, the BOM,
 // soft hyphen) and line/paragraph separators (Zl, Zp): invisible or reordering characters that
@@ -29,12 +31,12 @@ export function normalizeName(raw: string, maxChars: number): string | undefined
 /** The username as stored, or undefined when it is missing or breaks the rules (1-32). */
 export function normalizeUsername(raw: string | undefined | null): string | undefined {
   if (raw === undefined || raw === null) return undefined;
-  return normalizeName(raw, USERNAME_MAX_CHARS);
+  return normalizeName(raw, MAX_USERNAME_CHARS);
 }
 
 /** The room name as stored, or undefined when it breaks the rules (1-64). */
 export function normalizeRoomName(raw: string): string | undefined {
-  return normalizeName(raw, ROOM_NAME_MAX_CHARS);
+  return normalizeName(raw, MAX_ROOM_NAME_CHARS);
 }
 
 export function isValidRoomName(raw: string): boolean {

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../errors.ts';
 import { CLOSE } from '../protocol.ts';
 import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
@@ -159,6 +160,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     presence: hub.presence,
     limitRoomCreation: security.limitRoomCreation,
   });
+  configRoutes(app, config);
   healthRoutes(app, { bus, history, metrics });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   webRoutes(app);

@@ -1,18 +1,6 @@
-/** Small tools the benchmarks share: settings from the environment, a server's CPU and memory. */
+/** A process's CPU time and memory, read from /proc (Linux). */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-
-/** A positive whole number from the environment, or `fallback`; anything else stops the bench. */
-export function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`bench: ${name} must be a positive whole number, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 function clockTicks(): number {
   try {
@@ -43,5 +31,25 @@ export function processMemory(pid: number): { rss: number; peak: number } {
     return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
   } catch {
     return { rss: NaN, peak: NaN };
+  }
+}
+
+/** CPU use of this process and of another (the server) over a stretch of time, as % of one core. */
+export class CpuMeter {
+  private readonly started = performance.now();
+  private readonly self = process.cpuUsage();
+  private readonly server: number;
+
+  constructor(private readonly pid: number) {
+    this.server = processCpuSeconds(pid);
+  }
+
+  read(): { server: number; loadgen: number } {
+    const wall = (performance.now() - this.started) / 1000;
+    const self = process.cpuUsage(this.self);
+    return {
+      server: ((processCpuSeconds(this.pid) - this.server) / wall) * 100,
+      loadgen: ((self.user + self.system) / 1e6 / wall) * 100,
+    };
   }
 }
