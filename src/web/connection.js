@@ -156,7 +156,7 @@ export class ChatConnection extends Emitter {
   /**
    * Joins a room as `username`, from its newest messages: `selectRoom` then `connect`.
    * @param {number} roomId
-   * @param {string} username 1–32 characters, no control characters (else: close `4400`)
+   * @param {string} username 1–32 characters, no control or invisible characters (else: close `4400`)
    */
   join(roomId, username) {
     this.selectRoom(roomId);

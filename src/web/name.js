@@ -64,7 +64,7 @@ export function createNameForm(conn, deps) {
     const valid = name();
     if (!valid) {
       error.textContent = field.value.trim()
-        ? `A name has 1–${maxChars()} characters and no control characters.`
+        ? `A name has 1–${maxChars()} characters and no control or invisible characters.`
         : 'Enter a name to join the chat.';
       if (active()) conn.leave();
       deps.status.set('idle', 'Enter a name to join the chat');
@@ -118,7 +118,7 @@ export function createNameForm(conn, deps) {
     askForName(true);
     error.textContent =
       reason ||
-      `This name was refused. A name has 1–${maxChars()} characters, no control characters.`;
+      `This name was refused. A name has 1–${maxChars()} characters, no control or invisible characters.`;
   });
 
   return {

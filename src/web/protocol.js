@@ -41,7 +41,10 @@ export const DEFAULT_CONFIG = Object.freeze({
   rate_limit: 20,
 });
 
-const CONTROL = /\p{Cc}/u;
+// The server's name rules (src/domain/names.ts): no control, format (zero-width, bidi) or
+// line/paragraph separator characters.
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** @param {string} text @returns {number} the length in Unicode code points, as the server counts */
 export function codePoints(text) {
@@ -49,15 +52,16 @@ export function codePoints(text) {
 }
 
 /**
- * The display name as the server will store it (trimmed), or null when it would be refused.
+ * The display name as the server will store it (NFC, trimmed), or null when it would be refused.
  * @param {string} raw
  * @param {number} [maxChars]
  * @returns {string | null}
  */
 export function validName(raw, maxChars = DEFAULT_CONFIG.max_username_chars) {
-  const name = raw.trim();
+  if (LONE_SURROGATE.test(raw)) return null;
+  const name = raw.normalize('NFC').trim();
   const length = codePoints(name);
-  if (length < 1 || length > maxChars || CONTROL.test(name)) return null;
+  if (length < 1 || length > maxChars || FORBIDDEN.test(name)) return null;
   return name;
 }
 

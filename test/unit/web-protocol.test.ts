@@ -47,7 +47,12 @@ describe("the page's protocol module", () => {
       'del\u007f',
       'c1\u0085',
       'José',
+      'Jose\u0301',
       'a b',
+      'zero\u200bwidth',
+      'bidi\u202eevil',
+      'line\u2028sep',
+      'lone\ud800',
     ];
     for (const name of names) {
       expect(validName(name), JSON.stringify(name)).toBe(normalizeUsername(name) ?? null);
