@@ -133,6 +133,14 @@ function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService 
   for (const [serverId, lines] of history.recoverTranscripts()) {
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }
+  const duplicates = history.duplicateNameRooms();
+  if (duplicates.length > 0) {
+    logger.warn(
+      { rooms: duplicates.map(({ id, name }) => ({ id, name })) },
+      'rooms made before the name rules whose names are now one with an older room’s: kept ' +
+        'as they are; their name can no longer be given to a new room',
+    );
+  }
   return history;
 }
 

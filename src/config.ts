@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { AuthMode, RegistrationPolicy } from './domain/identity.ts';
 
@@ -21,6 +22,15 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   /** WebSockets one client address may hold open on this gateway; 0: no limit. */
   readonly connectionsPerAddress: number;
+  /** `/api/` requests a minute per client (address); 0: no limit. */
+  readonly restRateLimit: number;
+  /** Rooms a minute one client (address) may create; 0: no limit. */
+  readonly roomCreateLimit: number;
+  /**
+   * Which peers may set X-Forwarded-For / -Proto / -Host: none (false), every one (true), or
+   * these addresses, CIDRs and proxy-addr names (Fastify's `trustProxy`).
+   */
+  readonly trustProxy: boolean | readonly string[];
   readonly maxFrameBytes: number;
   readonly maxMessageChars: number;
   readonly sendBufferLimit: number;
@@ -140,6 +150,34 @@ function origins(env: Env): string[] {
     }
     return url.origin;
   });
+}
+
+// proxy-addr's names for address ranges, as Fastify's trustProxy takes them
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP address, or one with a prefix length (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrCidr(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+function trustProxy(env: Env): boolean | readonly string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!PROXY_RANGES.includes(entry) && !isAddressOrCidr(entry)) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `expected true, or proxy addresses and CIDRs (10.0.0.1, 10.0.0.0/8, loopback), got "${entry}"`,
+      );
+    }
+  }
+  return Object.freeze(entries);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -271,6 +309,9 @@ export function loadConfig(env: Env = process.env): Config {
     dedupeWindowMs,
     allowedOrigins: Object.freeze(origins(env)),
     connectionsPerAddress: integer(env, 'CONNECTIONS_PER_ADDRESS', 1000, 0, 1_000_000),
+    restRateLimit: integer(env, 'REST_RATE_LIMIT', 600, 0, 1_000_000),
+    roomCreateLimit: integer(env, 'ROOM_CREATE_LIMIT', 10, 0, 1_000_000),
+    trustProxy: trustProxy(env),
     maxFrameBytes: size(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024),
     maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
     sendBufferLimit: size(env, 'SEND_BUFFER_LIMIT', 1024 * 1024, 1024),

@@ -17,15 +17,20 @@ export const ERRORS = {
   invalid_room_name: {
     status: 400,
     frame: false,
-    message: 'A room name has 1-64 characters and no control characters',
+    message:
+      'A room name has 1-64 characters and no control, format or line/paragraph separator characters',
   },
   room_not_found: { status: 404, frame: false, message: 'No such room' },
-  room_name_taken: { status: 409, frame: false, message: 'A room with that name already exists' },
+  room_name_taken: {
+    status: 409,
+    frame: false,
+    message: 'A room with that name (ignoring case and lookalike characters) already exists',
+  },
   not_found: { status: 404, frame: false, message: 'No such route' },
   origin_not_allowed: {
     status: 403,
     frame: false,
-    message: 'WebSocket connections from this origin are not allowed',
+    message: 'Browser requests from this origin are not allowed',
   },
   internal: { status: 500, frame: false, message: 'Something went wrong on the server' },
   unauthenticated: {

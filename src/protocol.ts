@@ -45,6 +45,21 @@ export const CLOSE = {
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
+/**
+ * `GET /api/config`: the limits a client needs to say "too long" before the server does. Nothing
+ * secret; the page and the client library read it at start.
+ */
+export interface ClientConfig {
+  /** MAX_MESSAGE_CHARS: the longest message text, in code points. */
+  max_message_chars: number;
+  max_username_chars: number;
+  max_room_name_chars: number;
+  /** HISTORY_REPLAY: messages replayed to a client joining without `since`. */
+  history_replay: number;
+  /** RATE_LIMIT: `message` frames per second per connection (a bucket of twice that); 0: none. */
+  rate_limit: number;
+}
+
 /** The largest `history` frame, in bytes of JSON (the contract's 1 MiB). */
 export const HISTORY_FRAME_MAX_BYTES = 1024 * 1024;
 /** The largest REST page of messages, in bytes of JSON (the contract's 4 MiB). */

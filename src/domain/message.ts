@@ -21,8 +21,11 @@ export interface Room {
   created_at: string;
 }
 
-// Control characters (C0, DEL, C1) are refused in names: they break terminals and transcripts.
-const CONTROL = /\p{Cc}/u;
+/** The longest username, in code points (after NFC and trimming: names.ts). */
+export const MAX_USERNAME_CHARS = 32;
+/** The longest room name, in code points (after NFC and trimming: names.ts). */
+export const MAX_ROOM_NAME_CHARS = 64;
+
 // With the u flag a surrogate pair is one code point, so this matches only lone surrogates: text
 // that is not Unicode, which SQLite (U+FFFD) and the transcript would each store differently.
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -56,26 +59,6 @@ export function checkMessageText(text: string, maxChars: number): TextProblem | 
   // Cheap pre-check: a string of at most maxChars UTF-16 units has at most maxChars code points.
   if (text.length > maxChars && codePointLength(text) > maxChars) return 'too_long';
   return undefined;
-}
-
-/** Returns the username as stored (trimmed), or undefined when it is not acceptable. */
-export function normalizeUsername(raw: string | undefined | null): string | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const name = raw.trim();
-  const length = codePointLength(name);
-  if (length < 1 || length > 32 || CONTROL.test(name) || !isWellFormed(name)) return undefined;
-  return name;
-}
-
-export function isValidRoomName(name: string): boolean {
-  const length = codePointLength(name);
-  return (
-    length >= 1 &&
-    length <= 64 &&
-    !CONTROL.test(name) &&
-    isWellFormed(name) &&
-    name.trim().length > 0
-  );
 }
 
 export function isValidClientId(clientId: string): boolean {

@@ -14,11 +14,14 @@ import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { inviteSchema, newTokenSchema, tokenSchema, userSchema } from './routes/account-schemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
+import { DOCS_CSP } from './security-headers.ts';
+import { registerSecurity } from './security.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import type { ChatSession } from './ws/chat-session.ts';
 import { RoomHub } from './ws/room-hub.ts';
@@ -57,6 +60,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       : { loggerInstance: deps.logger }),
     // WebSocket frames above the limit are refused by ws with 1009; request bodies by Fastify.
     bodyLimit: config.maxFrameBytes,
+    // TRUST_PROXY: the client address, scheme and host from X-Forwarded-* of trusted peers only.
+    trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
     ajv: ajvOptions,
     // A URL Fastify cannot route (a bad percent-encoding, a path parameter past 100 characters)
     // is a bad request like any other, in the catalogue's shape.
@@ -121,6 +126,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     return reply.code(404).send(errorBody(404, 'not_found', message));
   });
 
+  const security = await registerSecurity(app, config);
+
   await app.register(swagger, {
     openapi: {
       info: {
@@ -140,7 +147,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   const pinger = setInterval(() => {
     for (const session of hub.members()) session.ping();
   }, config.pingIntervalMs);
@@ -163,8 +170,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
 
-  const sessionDeps = { config, bus, history, hub, metrics, log: app.log };
-  roomRoutes(app, { history, presence: hub.presence });
+  const sessionDeps = {
+    config,
+    bus,
+    history,
+    hub,
+    metrics,
+    log: app.log,
+    origins: security.origins,
+  };
+  roomRoutes(app, {
+    history,
+    presence: hub.presence,
+    limitRoomCreation: security.limitRoomCreation,
+  });
+  configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);
   healthRoutes(app, { bus, history, metrics });

@@ -10,7 +10,7 @@ import type { AccessSnapshot, AccessUpdate, AccountEvent } from '../domain/acces
 import { INVITE_LIFETIME_MS, passwordProblem } from '../domain/identity.ts';
 import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import { FailureWindow } from '../domain/login-limits.ts';
-import { nameKey, normalizeName } from '../domain/names.ts';
+import { nameKey, normalizeUsername } from '../domain/names.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
 import type { AccountRefusal, AccountsStore, StoredUser } from '../store/accounts-store.ts';
 import { hashPassword, prepareDummy, verifyDummy, verifyPassword } from './passwords.ts';
@@ -71,7 +71,7 @@ export class AccountsService implements AccountsClient {
   }
 
   async register(request: RegisterRequest): Promise<User> {
-    const username = normalizeName(request.username);
+    const username = normalizeUsername(request.username);
     if (username === undefined) throw new ChatError('invalid_username');
     this.checkNewPassword(request.password);
     const event = {
@@ -92,7 +92,7 @@ export class AccountsService implements AccountsClient {
   }
 
   async login(request: LoginRequest): Promise<User> {
-    const name = normalizeName(request.username);
+    const name = normalizeUsername(request.username);
     const key = nameKey(name ?? request.username);
     const now = this.now();
     const waitMs = Math.max(

@@ -1,6 +1,7 @@
 import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Message, Room } from '../domain/message.ts';
+import { normalizeRoomName } from '../domain/names.ts';
 import { ChatError } from '../errors.ts';
 import type { AccountsStore } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
@@ -17,6 +18,10 @@ export interface HistoryServiceOptions {
 }
 
 const RECOVERY_PAGE = 1000;
+
+const taken = (name: string): string =>
+  `A room named "${name}" already exists (names that differ only in case or in lookalike ` +
+  'characters, such as full-width letters or accents composed or decomposed, are one name)';
 const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
 
 /**
@@ -122,12 +127,23 @@ export class HistoryService implements DurableLog {
     return this.store.roomCount();
   }
 
-  createRoom(name: string): Room {
+  /** Rooms kept from before the name rules whose names became one with an older room's. */
+  duplicateNameRooms(): Room[] {
+    return this.store.duplicateNameRooms();
+  }
+
+  /**
+   * Every room is made here, in both modes (embedded: from the gateway; NATS mode: from a
+   * `create_room` request), so the name rules hold whoever asks.
+   */
+  createRoom(requested: string): Room {
+    const name = normalizeRoomName(requested);
+    if (name === undefined) throw new ChatError('invalid_room_name');
     try {
       return this.store.createRoom(name, new Date().toISOString());
     } catch (error) {
       if (error instanceof RoomNameTakenError) {
-        throw new ChatError('room_name_taken', `A room named "${name}" already exists`, {
+        throw new ChatError('room_name_taken', taken(name), {
           cause: error,
         });
       }

@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
+import { nameKey } from '../domain/names.ts';
+
+/** A migration step: SQL, or code where SQL cannot compute what the step needs. */
+type Migration = string | ((db: Database.Database) => void);
 
 /**
  * Schema migrations, applied in order at start. The schema version is SQLite's `user_version`;
  * each entry moves the schema from version i to i + 1 inside one transaction.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE rooms (
     id INTEGER PRIMARY KEY,
@@ -32,6 +36,7 @@ const MIGRATIONS: readonly string[] = [
   -- one row, rewritten by the readiness probe: a commit is what a message write needs
   CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
   `,
+  rekeyRoomNames,
   `
   -- accounts (see accounts-store.ts): every change is an access event applied in one transaction
   CREATE TABLE users (
@@ -72,22 +77,50 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/**
+ * The name rules: room names stored NFC, unique under `nameKey` (NFKC, case folded) instead of
+ * plain lower case. Names are not made valid here (one with a zero-width space keeps it: it is
+ * the room's name), only put in NFC, which changes no character a reader sees. Rooms whose names
+ * now share a key all stay, with their ids and messages: the oldest (lowest id) holds the key,
+ * so creating the name again is refused; each later one gets a key no valid name can have (the
+ * key, NUL, its id) and is listed by `duplicateNameRooms`.
+ */
+function rekeyRoomNames(db: Database.Database): void {
+  const rooms = db
+    .prepare<[], { id: number; name: string }>('SELECT id, name FROM rooms ORDER BY id')
+    .all();
+  // Every key out of the way first, so that no new key meets an old one mid-way.
+  db.exec('UPDATE rooms SET name_key = char(0) || id');
+  const update = db.prepare<[string, string, number]>(
+    'UPDATE rooms SET name = ?, name_key = ? WHERE id = ?',
+  );
+  const taken = new Set<string>();
+  for (const { id, name } of rooms) {
+    const key = nameKey(name);
+    update.run(name.normalize('NFC'), taken.has(key) ? `${key}\u0000${id}` : key, id);
+    taken.add(key);
+  }
+}
+
 export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
 }
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database.Database): void {
+/** Brings the schema to `target` (the latest unless a test builds an older database). */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new SchemaTooNewError(
       `the database has schema version ${current}, newer than this build's ${SCHEMA_VERSION}`,
     );
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < target; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      const migration = MIGRATIONS[version] as Migration;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

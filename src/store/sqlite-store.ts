@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Message, Room } from '../domain/message.ts';
+import { nameKey } from '../domain/names.ts';
 import { AccountsStore } from './accounts-store.ts';
 import { migrate } from './migrations.ts';
 
@@ -62,6 +63,10 @@ export class SqliteStore {
       rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
       room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
       roomCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rooms'),
+      // keys made unique by the name-rules migration: `key NUL id` (migrations.ts)
+      duplicateNames: db.prepare<[], Room>(
+        'SELECT id, name, created_at FROM rooms WHERE instr(name_key, char(0)) > 0 ORDER BY id',
+      ),
       insertRoom: db.prepare<[string, string, string], Room>(
         'INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id, name, created_at',
       ),
@@ -99,9 +104,18 @@ export class SqliteStore {
     return this.stmt.roomCount.get()?.n ?? 0;
   }
 
+  /**
+   * Rooms made before the name rules whose names became one with an older room's (a composed
+   * and a decomposed `café`): kept as they were, but their name can no longer be created.
+   */
+  duplicateNameRooms(): Room[] {
+    return this.stmt.duplicateNames.all();
+  }
+
+  /** `name` as the name rules store it (normalizeRoomName); unique under `nameKey`. */
   createRoom(name: string, createdAt: string): Room {
     try {
-      return this.stmt.insertRoom.get(name, roomNameKey(name), createdAt) as Room;
+      return this.stmt.insertRoom.get(name, nameKey(name), createdAt) as Room;
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new RoomNameTakenError(`a room named "${name}" exists`, { cause: error });
@@ -215,8 +229,4 @@ function capped(rows: Iterator<Message>, limit: number, maxBytes: number): Messa
   } finally {
     rows.return?.();
   }
-}
-
-export function roomNameKey(name: string): string {
-  return name.toLowerCase();
 }

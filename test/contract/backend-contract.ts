@@ -66,6 +66,20 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       );
     });
 
+    it('applies the name rules to every room it creates: NFC, no format characters, unique after NFKC case folding', async () => {
+      const isCode = (code: string) => (error: unknown) =>
+        error instanceof ChatError && error.code === code;
+      const created = await history.createRoom(`  cafe\u0301-${name} `);
+      expect(created.name).toBe(`caf\u00e9-${name}`);
+      await expect(history.createRoom(`CAFÉ-${name}`)).rejects.toSatisfy(isCode('room_name_taken'));
+      await expect(history.createRoom('ｇｅｎｅｒａｌ')).rejects.toSatisfy(
+        isCode('room_name_taken'),
+      );
+      await expect(history.createRoom('general\u200b')).rejects.toSatisfy(
+        isCode('invalid_room_name'),
+      );
+    });
+
     it('counts the rooms without listing them', async () => {
       const before = await history.roomCount();
       expect(before).toBe((await history.listRooms()).length);

@@ -20,7 +20,7 @@ import type { TestChat } from '../helpers/chat-server.ts';
 const STARTUP_MS = 60_000;
 /** Each navigation, action and wait for something the page shows. */
 const WAIT_MS = 30_000;
-/** The page's reconnect backoff grows to at most 10 s (app.js BACKOFF_MAX_MS). */
+/** The page's reconnect backoff grows to at most 10 s (connection.js backoffMaxMs). */
 const RECONNECT_MS = 10_000 + WAIT_MS;
 /** A whole test: a few servers and pages, several waits. */
 const TEST_MS = 180_000;
@@ -257,6 +257,22 @@ describe('the chat page', { timeout: TEST_MS }, () => {
     const log = (await bob.getByRole('log').textContent()) ?? '';
     expect(log.indexOf('first')).toBeLessThan(log.indexOf('second'));
     expect(log.indexOf('second')).toBeLessThan(log.indexOf('third'));
+  });
+
+  it("refuses a message longer than the server's limit (GET /api/config) before sending it", async () => {
+    const chat = await startChat({ MAX_MESSAGE_CHARS: '10' });
+    const page = await join(chat.url, 'alice');
+
+    await page.getByLabel('Message').fill('x'.repeat(11));
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'A message has at most 10 characters.' })
+      .waitFor();
+    expect(await page.getByRole('log').getByText('x'.repeat(11)).count()).toBe(0);
+
+    await send(page, 'y'.repeat(10));
+    await waitForAcks(page);
   });
 
   it('shows who is typing', async () => {

@@ -38,6 +38,7 @@ describe('startup', () => {
     ['DEDUPE_WINDOW', 'forever'],
     ['NATS_URL', 'http://nowhere'],
     ['ALLOWED_ORIGINS', 'not an origin'],
+    ['TRUST_PROXY', 'proxy.example'],
     ['SEND_BUFFER_LIMIT', '1 GB'],
     ['AUTH', 'nobody'],
     ['REGISTRATION', 'sometimes'],

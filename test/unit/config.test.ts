@@ -27,6 +27,9 @@ describe('configuration', () => {
       maxMessageChars: 4000,
       connectionsPerAddress: 1000,
       natsConnectTimeoutMs: 30_000,
+      restRateLimit: 600,
+      roomCreateLimit: 10,
+      trustProxy: false,
     });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -58,6 +61,21 @@ describe('configuration', () => {
     expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
   });
 
+  it('reads the REST and room-creation limits, 0 turning each off', () => {
+    const config = loadConfig({ REST_RATE_LIMIT: '0', ROOM_CREATE_LIMIT: '3' });
+    expect(config.restRateLimit).toBe(0);
+    expect(config.roomCreateLimit).toBe(3);
+    expect(loadConfig({ ROOM_CREATE_LIMIT: '0' }).roomCreateLimit).toBe(0);
+  });
+
+  it('reads TRUST_PROXY as true, or a list of addresses, CIDRs and range names', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(
+      loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16, fd00::/8, ::1, loopback' }).trustProxy,
+    ).toEqual(['10.0.0.1', '192.168.0.0/16', 'fd00::/8', '::1', 'loopback']);
+  });
+
   it.each([
     ['PORT', '70000'],
     ['PORT', '8o'],
@@ -78,6 +96,14 @@ describe('configuration', () => {
     ['AUTH', 'password'],
     ['REGISTRATION', 'maybe'],
     ['SESSION_SECRET', 'too short'],
+    ['REST_RATE_LIMIT', '1.5'],
+    ['REST_RATE_LIMIT', '-1'],
+    ['ROOM_CREATE_LIMIT', 'ten'],
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', 'proxy.example'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,'],
+    ['TRUST_PROXY', 'fd00::/129'],
   ])('stops on %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

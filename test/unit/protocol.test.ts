@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkMessageText,
-  codePointLength,
-  isValidRoomName,
-  normalizeUsername,
-} from '../../src/domain/message.ts';
+import { checkMessageText, codePointLength } from '../../src/domain/message.ts';
+import { isValidRoomName, normalizeUsername } from '../../src/domain/names.ts';
 import { parseClientFrame } from '../../src/protocol.ts';
 
 describe('client frames', () => {

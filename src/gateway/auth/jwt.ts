@@ -1,7 +1,7 @@
 import { jwtVerify } from 'jose';
 import type { JwtKey } from '../../config.ts';
 import type { Principal } from '../../domain/identity.ts';
-import { normalizeName } from '../../domain/names.ts';
+import { normalizeUsername } from '../../domain/names.ts';
 
 /** Far larger than a real JWT: a longer one is refused before it is parsed. */
 const MAX_LENGTH = 8192;
@@ -29,7 +29,7 @@ export class JwtVerifier {
       return undefined;
     }
     const { sub, exp, admin } = payload;
-    if (typeof sub !== 'string' || normalizeName(sub) !== sub || typeof exp !== 'number') {
+    if (typeof sub !== 'string' || normalizeUsername(sub) !== sub || typeof exp !== 'number') {
       return undefined;
     }
     if (admin !== undefined && typeof admin !== 'boolean') return undefined;

@@ -1,16 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { HistoryClient } from '../../bus/types.ts';
 import type { Room } from '../../domain/message.ts';
-import { isValidRoomName } from '../../domain/message.ts';
+import { normalizeRoomName } from '../../domain/names.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
 import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
+import type { RequestLimit } from '../rate-limits.ts';
 import { errorRef, roomIdParams } from './schemas.ts';
 
 export interface RoomRoutesDeps {
   history: HistoryClient;
   presence: RoomPresence;
+  /** ROOM_CREATE_LIMIT; undefined: no limit. */
+  limitRoomCreation?: RequestLimit | undefined;
 }
 
 async function existingRoom(history: HistoryClient, id: number): Promise<Room> {
@@ -21,8 +24,9 @@ async function existingRoom(history: HistoryClient, id: number): Promise<Room> {
 
 /** Rooms, their history and their presence. */
 export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
-  const { history, presence } = deps;
-  const errors = { 400: errorRef, 404: errorRef, 503: errorRef };
+  const { history, presence, limitRoomCreation } = deps;
+  // 429: REST_RATE_LIMIT counts every /api/ route
+  const errors = { 400: errorRef, 404: errorRef, 429: errorRef, 503: errorRef };
 
   app.get(
     '/api/servers',
@@ -30,7 +34,11 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
       schema: {
         summary: 'List rooms, ordered by id',
         tags: ['rooms'],
-        response: { 200: { type: 'array', items: { $ref: 'Room#' } }, 503: errorRef },
+        response: {
+          200: { type: 'array', items: { $ref: 'Room#' } },
+          429: errorRef,
+          503: errorRef,
+        },
       },
     },
     () => history.listRooms(),
@@ -39,8 +47,15 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
   app.post<{ Body: { name: string } }>(
     '/api/servers',
     {
+      ...(limitRoomCreation && { onRequest: limitRoomCreation }),
       schema: {
         summary: 'Create a room',
+        description:
+          'The name is trimmed and NFC-normalised: 1-64 characters, no control, format or ' +
+          'line/paragraph separator characters (`400 invalid_room_name`). Names equal after ' +
+          'NFKC and case folding are one name (`409 room_name_taken`). At most ' +
+          '`ROOM_CREATE_LIMIT` a minute per client (`429 rate_limited`); `403 ' +
+          'origin_not_allowed` from a foreign browser origin.',
         tags: ['rooms'],
         body: {
           type: 'object',
@@ -48,12 +63,12 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
           additionalProperties: false,
           properties: { name: { type: 'string', minLength: 1 } },
         },
-        response: { 201: { $ref: 'Room#' }, 409: errorRef, ...errors },
+        response: { 201: { $ref: 'Room#' }, 403: errorRef, 409: errorRef, ...errors },
       },
     },
     async (request, reply) => {
-      const name = request.body.name.trim();
-      if (!isValidRoomName(name)) throw new ChatError('invalid_room_name');
+      const name = normalizeRoomName(request.body.name);
+      if (name === undefined) throw new ChatError('invalid_room_name');
       const room = await history.createRoom(name);
       return reply.code(201).send(room);
     },

@@ -42,3 +42,44 @@ export const roomIdParams = {
   required: ['id'],
   properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
 } as const;
+
+/** `GET /api/config` (ClientConfig in src/protocol.ts). */
+export const clientConfigSchema = {
+  type: 'object',
+  required: [
+    'max_message_chars',
+    'max_username_chars',
+    'max_room_name_chars',
+    'history_replay',
+    'rate_limit',
+  ],
+  additionalProperties: false,
+  properties: {
+    max_message_chars: {
+      type: 'integer',
+      minimum: 1,
+      description: 'MAX_MESSAGE_CHARS: the longest message text, in Unicode code points',
+    },
+    max_username_chars: {
+      type: 'integer',
+      minimum: 1,
+      description: 'the longest username, in code points after trimming',
+    },
+    max_room_name_chars: {
+      type: 'integer',
+      minimum: 1,
+      description: 'the longest room name, in code points',
+    },
+    history_replay: {
+      type: 'integer',
+      minimum: 0,
+      description: 'HISTORY_REPLAY: messages replayed to a client that joins without since',
+    },
+    rate_limit: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'RATE_LIMIT: message frames per second one connection may send (a bucket of twice that); 0: no limit',
+    },
+  },
+} as const;

@@ -46,14 +46,8 @@ function readPage(dir: string): Map<string, { body: Buffer; type: string }> {
 export function webRoutes(app: FastifyInstance): void {
   for (const [route, { body, type }] of readPage(WEB_DIR)) {
     app.get(route, { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .type(type)
-        .header('cache-control', 'no-cache')
-        .header(
-          'content-security-policy',
-          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
-        )
-        .send(body),
+      // The CSP and the other safety headers: security-headers.ts, for every route.
+      reply.type(type).header('cache-control', 'no-cache').send(body),
     );
   }
 }

@@ -1,12 +1,13 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
-import { normalizeUsername } from '../../domain/message.ts';
+import { normalizeUsername } from '../../domain/names.ts';
 import { ChatError } from '../../errors.ts';
 import { CLOSE } from '../../protocol.ts';
 import type { CloseCode } from '../../protocol.ts';
 import type { AuthParts } from '../auth/gate.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import type { OriginPolicy } from '../origin.ts';
 import { plainInteger } from '../validation.ts';
 import { AddressLimit } from './address-limit.ts';
 import { ChatSession } from './chat-session.ts';
@@ -20,6 +21,7 @@ export interface WebSocketDeps {
   hub: RoomHub<ChatSession>;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;
+  origins: OriginPolicy;
   /** Outside open mode: who opened the socket comes from its credentials. */
   auth: AuthParts | undefined;
 }
@@ -28,20 +30,6 @@ export interface WebSocketDeps {
 function idOf(text: unknown, min: number): number | undefined {
   const id = typeof text === 'string' ? plainInteger(text) : undefined;
   return id !== undefined && Number.isSafeInteger(id) && id >= min ? id : undefined;
-}
-
-/** True for requests without `Origin` (non-browser clients), same-origin pages, and allowed ones. */
-export function isOriginAllowed(request: FastifyRequest, config: Config): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (url.host === request.headers.host) return true;
-  return config.allowedOrigins.includes(url.origin);
 }
 
 interface WsQuery {
@@ -66,8 +54,14 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
       websocket: true,
       schema: { hide: true },
       preValidation: (request, _reply, done) => {
-        if (!isOriginAllowed(request, deps.config)) {
-          done(new ChatError('origin_not_allowed'));
+        if (!deps.origins.allows(request)) {
+          done(
+            new ChatError(
+              'origin_not_allowed',
+              'WebSocket connections are not accepted from this origin (only from the ' +
+                'gateway’s own pages and ALLOWED_ORIGINS)',
+            ),
+          );
           return;
         }
         if (request.ws) {
@@ -104,7 +98,10 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
         principal?.username ??
         normalizeUsername(typeof query.username === 'string' ? query.username : undefined);
       if (username === undefined) {
-        reject(CLOSE.badRequest, 'username must have 1-32 characters and no control characters');
+        reject(
+          CLOSE.badRequest,
+          'username must have 1-32 characters and no control, format or separator characters',
+        );
         return;
       }
       const since = query.since === undefined ? undefined : idOf(query.since, 0);
