@@ -22,9 +22,9 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   /** WebSockets one client address may hold open on this gateway; 0: no limit. */
   readonly connectionsPerAddress: number;
-  /** `/api/` requests a minute per client (address); 0: no limit. */
+  /** `/api/` requests a minute per user (unauthenticated: per client address); 0: no limit. */
   readonly restRateLimit: number;
-  /** Rooms a minute one client (address) may create; 0: no limit. */
+  /** Rooms a minute one user (open mode: one client address) may create; 0: no limit. */
   readonly roomCreateLimit: number;
   /**
    * Which peers may set X-Forwarded-For / -Proto / -Host: none (false), every one (true), or

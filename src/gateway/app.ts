@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { ChatError, ERRORS, RateLimitedError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { CLOSE } from '../protocol.ts';
-import { installAuthGate, securitySchemes } from './auth/gate.ts';
+import { installAuthGate, refuseUnauthenticated, securitySchemes } from './auth/gate.ts';
 import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { inviteSchema, newTokenSchema, tokenSchema, userSchema } from './routes/account-schemas.ts';
@@ -20,7 +20,7 @@ import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
-import { DOCS_CSP } from './security-headers.ts';
+import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
 import { registerSecurity } from './security.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import type { ChatSession } from './ws/chat-session.ts';
@@ -91,7 +91,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addSchema(roomSchema);
   app.addSchema(messageSchema);
   app.addSchema(errorSchema);
-  // before every route: the gate resolves who calls, and documents it in each route's schema
+  // Before every route, in this order (hooks of one kind run in the order they are added): the
+  // safety headers, on every answer; who calls (the gate, which also documents it in each
+  // route's schema); the REST rate limit keyed by that, and the CSRF refusal; then the 401s, so
+  // that the limit counts refused requests against their address.
+  await registerSecurityHeaders(app);
   const auth = await installAuthGate(app, {
     config,
     bus,
@@ -127,6 +131,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   const security = await registerSecurity(app, config);
+  if (auth) refuseUnauthenticated(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,17 +1,21 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { nameKey } from '../domain/names.ts';
 import { ChatError } from '../errors.ts';
+import { userOf } from './auth/gate.ts';
 
 /** A limit a request must pass: it throws `rate_limited` (429, with Retry-After) past it. */
 export type RequestLimit = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /**
- * Whom a request counts against: its client address (behind a trusted proxy, the one from
- * X-Forwarded-For; an IPv6 client by its /64, which one client usually holds whole). With
- * accounts, an authenticated request will count against its user instead.
+ * Whom a request counts against: its user when the auth gate knows one (`user:` and the name's
+ * key, so that no spelling of a name counts apart), else its client address (behind a trusted
+ * proxy, the one from X-Forwarded-For; an IPv6 client by its /64, which one client usually holds
+ * whole). Open mode has no users: there every request counts against its address.
  */
 export function clientKey(request: FastifyRequest): string {
-  return normalizeIP(request.ip);
+  const user = userOf(request);
+  return user === undefined ? `address:${normalizeIP(request.ip)}` : `user:${nameKey(user)}`;
 }
 
 /** Registers @fastify/rate-limit for `minuteLimit`; it limits no route by itself. */

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { ChatError } from '../errors.ts';
+import { SESSION_COOKIE } from './auth/credentials.ts';
 import { OriginPolicy } from './origin.ts';
 import { minuteLimit, registerRateLimits } from './rate-limits.ts';
 import type { RequestLimit } from './rate-limits.ts';
-import { registerSecurityHeaders } from './security-headers.ts';
 
 /** What the routes need from the gateway's protections. */
 export interface Security {
@@ -21,12 +21,40 @@ function isApiRequest(request: FastifyRequest): boolean {
   return (request.routeOptions.url ?? request.url).startsWith('/api/');
 }
 
+/** Does the request carry the session cookie (valid or not)? Read from the header itself. */
+function carriesSessionCookie(request: FastifyRequest): boolean {
+  return (request.headers.cookie ?? '')
+    .split(';')
+    .some((pair) => pair.trim().startsWith(`${SESSION_COOKIE}=`));
+}
+
+function carriesBearerToken(request: FastifyRequest): boolean {
+  return /^bearer\s/i.test(request.headers.authorization ?? '');
+}
+
+/** The routes that answer with a session cookie: a foreign page must not sign a browser in. */
+const SIGN_IN = new Set(['/api/auth/register', '/api/auth/login', '/api/auth/session']);
+
 /**
- * Every request, before its route: the safety headers, then (for `/api/`) REST_RATE_LIMIT, then
- * the refusal of state changes from foreign origins. Register before any route.
+ * A state change from a foreign origin (CSRF) the gateway refuses. The contract refuses the ones
+ * that carry the session cookie, the credential a browser attaches by itself. Stricter than that:
+ * outside open mode only a request with a Bearer token and no cookie passes (a program, or a
+ * page holding a token it was given: no other site's page can make a browser send one), and
+ * never to a route that sets the cookie (login CSRF: a foreign page signing the browser in to
+ * an account of its choosing); in open mode, which has no credentials at all, every one is
+ * refused (no other site's page is meant to change state here).
+ */
+function isForgeable(config: Config, request: FastifyRequest): boolean {
+  if (config.auth === 'open' || SIGN_IN.has(request.routeOptions.url ?? '')) return true;
+  return carriesSessionCookie(request) || !carriesBearerToken(request);
+}
+
+/**
+ * `/api/` requests, before their route: REST_RATE_LIMIT, per user once the auth gate (installed
+ * before this) knows who calls, else per client address; then the refusal of state changes
+ * from foreign origins. The safety headers (`registerSecurityHeaders`) come first of all.
  */
 export async function registerSecurity(app: FastifyInstance, config: Config): Promise<Security> {
-  await registerSecurityHeaders(app);
   await registerRateLimits(app);
   const origins = new OriginPolicy(config.allowedOrigins, app.log);
 
@@ -37,11 +65,13 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     });
   }
 
-  // CSRF. The contract refuses cross-origin state changes that carry the session cookie; before
-  // sessions exist every cross-origin one is refused (no API client of another site's page is
-  // meant to change state here). With sessions, add the cookie to this condition.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (STATE_CHANGING.has(request.method) && isApiRequest(request) && !origins.allows(request)) {
+    if (
+      STATE_CHANGING.has(request.method) &&
+      isApiRequest(request) &&
+      isForgeable(config, request) &&
+      !origins.allows(request)
+    ) {
       done(
         new ChatError(
           'origin_not_allowed',

@@ -16,11 +16,13 @@ export interface ApiAnswer {
 export class ApiClient {
   cookie: string | undefined;
   bearer: string | undefined;
+  /** Sent with every request: what a browser or a proxy adds (Origin, X-Forwarded-For, …). */
+  headers: Record<string, string> = {};
 
   constructor(readonly url: string) {}
 
   async call(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;

@@ -59,9 +59,8 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /**
  * Installs access control on the gateway, before any route is added: outside open mode it reads
- * the cookie, resolves every `/api/` and `/ws/` request's identity once (`request.identity`),
- * answers `401 unauthenticated` (`403 user_disabled`) on every `/api/` route but register and
- * login, renews sliding sessions, describes the security schemes in the OpenAPI document, and
+ * the cookie, resolves every `/api/` and `/ws/` request's identity once (`request.identity`; the
+ * refusal of the unauthenticated is `refuseUnauthenticated`'s), renews sliding sessions, describes the security schemes in the OpenAPI document, and
  * keeps the AccessState from storage's snapshot and the bus's access changes. In open mode it
  * does nothing and returns undefined.
  */
@@ -104,12 +103,7 @@ export async function installAuthGate(
       accessToken: ws ? accessTokenOf(request.query) : undefined,
     });
     request.identity = identity;
-    if ('refusal' in identity) {
-      // a WebSocket is refused after the upgrade, with its close code (4401 / 4403)
-      if (api) throw new ChatError(identity.refusal, identity.message);
-      return;
-    }
-    if (api && url !== '/api/auth/logout') {
+    if (api && 'principal' in identity && url !== '/api/auth/logout') {
       const { principal } = identity;
       cookies.renewIfDue(request, reply, principal, principal.credential);
     }
@@ -120,6 +114,29 @@ export async function installAuthGate(
     sockets.close();
   });
   return { mode: config.auth, accounts, codec, cookies, sockets };
+}
+
+/**
+ * Answers `401 unauthenticated` (`403 user_disabled`) on the `/api/` requests whose identity the
+ * gate refused. Apart from `installAuthGate` so that the hooks between the two (the REST rate
+ * limit, keyed by the identity) count refused requests too; a WebSocket is refused after its
+ * upgrade instead, with its close code (4401 / 4403).
+ */
+export function refuseUnauthenticated(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const identity = request.identity;
+    if (identity && 'refusal' in identity && request.routeOptions.url?.startsWith('/api/')) {
+      done(new ChatError(identity.refusal, identity.message));
+      return;
+    }
+    done();
+  });
+}
+
+/** Who a request counts against for the rate limits: its user, once the gate let it through. */
+export function userOf(request: FastifyRequest): string | undefined {
+  const identity = request.identity;
+  return identity && 'principal' in identity ? identity.principal.username : undefined;
 }
 
 /** The OpenAPI document's security schemes, outside open mode. */

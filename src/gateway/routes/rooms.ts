@@ -54,7 +54,8 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
           'The name is trimmed and NFC-normalised: 1-64 characters, no control, format or ' +
           'line/paragraph separator characters (`400 invalid_room_name`). Names equal after ' +
           'NFKC and case folding are one name (`409 room_name_taken`). At most ' +
-          '`ROOM_CREATE_LIMIT` a minute per client (`429 rate_limited`); `403 ' +
+          '`ROOM_CREATE_LIMIT` a minute per user (open mode: per client address) ' +
+          '(`429 rate_limited`); `403 ' +
           'origin_not_allowed` from a foreign browser origin.',
         tags: ['rooms'],
         body: {
