@@ -184,4 +184,6 @@ export interface AccountsClient {
   /** JWT mode: the user exists from their first valid token. */
   recordUser(username: string): Promise<void>;
   accessSnapshot(): Promise<AccessSnapshot>;
+  /** Whether any account exists yet (the page says the first one becomes the admin). */
+  hasUsers(): Promise<boolean>;
 }

@@ -194,7 +194,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);
   healthRoutes(app, { bus, history, metrics });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  webRoutes(app);
+  webRoutes(app, { mode: config.auth, accounts: deps.accounts });
   registerWebSocketRoute(app, { ...sessionDeps, auth });
 
   return { app, hub, metrics };

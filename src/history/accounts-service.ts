@@ -210,6 +210,10 @@ export class AccountsService implements AccountsClient {
     return this.call(() => this.store.snapshot(this.now()));
   }
 
+  hasUsers(): Promise<boolean> {
+    return this.call(() => this.store.userCount() > 0);
+  }
+
   close(): void {
     clearInterval(this.poll);
   }

@@ -3,7 +3,9 @@
  * The chat page: plain browser ES modules, no build step, type-checked by `tsc` through JSDoc.
  * This module only wires the others to one connection (connection.js, no DOM) and starts.
  */
+import { createAccountPanel } from './account.js';
 import * as api from './api.js';
+import { createSignIn } from './auth.js';
 import { ChatConnection } from './connection.js';
 import { createComposer } from './composer.js';
 import { createLog } from './log.js';
@@ -22,6 +24,13 @@ const START_RETRY_MS = 2000;
 const server = { config: /** @type {import('./protocol.js').ClientConfig} */ (DEFAULT_CONFIG) };
 const config = () => server.config;
 
+/** How one signs in, as the page's `<meta name="chatroom-auth">` says (routes/web.ts). */
+function metaContent(/** @type {string} */ name) {
+  return document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
+}
+const authMode = metaContent('chatroom-auth');
+const mode = authMode === 'accounts' || authMode === 'jwt' ? authMode : 'open';
+
 const conn = new ChatConnection({ url: window.location.origin, WebSocket: window.WebSocket });
 const sidebar = createSidebar();
 const status = createStatus(conn, () => rooms.current()?.name ?? '');
@@ -30,24 +39,70 @@ createMembers(conn);
 createTypingIndicator(conn);
 const composer = createComposer(conn, {
   config,
-  ensureJoined: () => name.ensureJoined(),
+  ensureJoined: () => who.ensureJoined(),
   showError: status.showError,
 });
-const name = createNameForm(conn, { status, sidebar, config, joined: composer.focus });
+/** Who is chatting: the display name (open mode), or the signed-in account. */
+const who = mode === 'open' ? openMode() : signInMode(mode);
 const rooms = createRooms(conn, {
   status,
   sidebar,
-  connect: name.connect,
+  connect: () => who.connect(),
   shown(room) {
-    name.shown(room);
+    who.shown(room);
     composer.shown(room);
   },
 });
 
 window.addEventListener('online', () => conn.retryNow());
 
-async function start() {
-  name.start();
+function openMode() {
+  const name = createNameForm(conn, { status, sidebar, config, joined: composer.focus });
+  return {
+    ...name,
+    /** Open mode has no sessions: it is always "signed in". */
+    chatting: () => true,
+    async start() {
+      name.start();
+      await enterChat();
+    },
+  };
+}
+
+/** @param {'accounts' | 'jwt'} signInWith */
+function signInMode(signInWith) {
+  const panel = createAccountPanel({ mode: signInWith, signOut: () => signIn.signOut() });
+  const signIn = createSignIn(conn, {
+    mode: signInWith,
+    firstAccount: metaContent('chatroom-first-account') === 'true',
+    status,
+    sidebar,
+    signedIn(user) {
+      panel.show(user);
+      void enterChat();
+    },
+    signedOut: () => panel.hide(),
+  });
+  return {
+    connect: signIn.connect,
+    ensureJoined: () => signIn.ensureJoined(),
+    shown: () => undefined,
+    configured: () => undefined,
+    named: () => signIn.user() !== null,
+    chatting: () => signIn.user() !== null,
+    async start() {
+      while (!(await signIn.start())) await unreachable();
+    },
+  };
+}
+
+async function unreachable() {
+  status.set('reconnecting', 'Cannot reach the server, retrying…');
+  await new Promise((resolve) => window.setTimeout(resolve, START_RETRY_MS));
+}
+
+/** Loads the server's limits and the rooms, then opens the room last open here. */
+async function enterChat() {
   status.set('connecting', 'Loading rooms…');
   for (;;) {
     const loaded = await api.fetchConfig();
@@ -55,17 +110,19 @@ async function start() {
       server.config = loaded;
       break;
     }
-    status.set('reconnecting', 'Cannot reach the server, retrying…');
-    await new Promise((resolve) => window.setTimeout(resolve, START_RETRY_MS));
+    // signed out meanwhile (a 401): the sign-in form is shown instead
+    if (!who.chatting()) return;
+    await unreachable();
   }
-  name.configured();
+  if (!who.chatting()) return;
+  who.configured();
   const first = rooms.remembered();
   if (!first) {
     status.set('idle', 'No rooms yet: create one');
     return;
   }
   rooms.select(first);
-  if (name.named()) composer.focus();
+  if (who.named()) composer.focus();
 }
 
-void start();
+void who.start();

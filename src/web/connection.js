@@ -4,7 +4,10 @@
  * runs it with the browser's WebSocket, bots and tests under Node with the `ws` package's.
  *
  * - Reconnects by itself with exponential backoff and jitter (0.5 s doubling to 10 s) after any
- *   close but `4404` (no such room) and `4400` (name refused), and when a ping goes unanswered.
+ *   close but `4404` (no such room), `4400` (name refused), `4401` (credentials missing, wrong
+ *   or ended) and `4403` (no longer allowed), and when a ping goes unanswered.
+ * - Outside open mode a browser's session cookie goes with the socket by itself; a program
+ *   passes `token` (sent as `?access_token=` and as `Authorization: Bearer` on REST).
  * - Continues where it was: it reconnects with `since=` the last message id up to which it has
  *   seen every message, and pages over REST what a `history` frame with `more` left out.
  * - Sends each message with a `client_id` and keeps it (see outbox.js) until its `ack`; resends
@@ -29,7 +32,8 @@ import { openSocket } from './socket.js';
 /**
  * `idle`: not joined (before `connect`, after `leave`); `connecting`: a socket is opening, or open
  * before its `history` frame; `connected`: joined, live; `reconnecting`: waiting for the next
- * attempt; `closed`: the server refused the room or the name, no retry until `connect`.
+ * attempt; `closed`: the server refused the room, the name or the credentials, no retry until
+ * `connect`.
  * @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed'} ConnectionState
  */
 
@@ -59,7 +63,9 @@ import { openSocket } from './socket.js';
  * @typedef {object} ConnectionOptions
  * @property {string} url the server, `http://host:port` (the page: its own origin)
  * @property {SocketConstructor} [WebSocket] default: `globalThis.WebSocket` (browsers; Node 22+)
- * @property {(url: string) => Promise<Response>} [fetch] default: `globalThis.fetch`
+ * @property {string} [token] a personal access token (or a JWT) for servers outside open mode
+ * @property {(url: string, init?: RequestInit) => Promise<Response>} [fetch] default:
+ *   `globalThis.fetch`
  * @property {number} [backoffMinMs] the first reconnect's delay (half of it to all of it), 500
  * @property {number} [backoffMaxMs] the longest reconnect delay, 10 000
  * @property {number} [retryMs] the resend delay after `unavailable` or `rate_limited`, 1000
@@ -69,7 +75,12 @@ import { openSocket } from './socket.js';
  */
 
 /** @type {ReadonlySet<number>} closes after which reconnecting would only be refused again */
-const FINAL_CLOSES = new Set([CLOSE.unknownRoom, CLOSE.badRequest]);
+const FINAL_CLOSES = new Set([
+  CLOSE.unknownRoom,
+  CLOSE.badRequest,
+  CLOSE.unauthenticated,
+  CLOSE.forbidden,
+]);
 
 /** @extends {Emitter<ConnectionEvents>} */
 export class ChatConnection extends Emitter {
@@ -77,8 +88,10 @@ export class ChatConnection extends Emitter {
   #ws;
   /** @type {SocketConstructor} */
   #WebSocket;
-  /** @type {(url: string) => Promise<Response>} */
+  /** @type {(url: string, init?: RequestInit) => Promise<Response>} */
   #fetch;
+  /** @type {string | undefined} */
+  #token;
   #timing;
   #outbox;
 
@@ -109,7 +122,8 @@ export class ChatConnection extends Emitter {
     if (!WebSocket) throw new Error('no WebSocket here: pass one, e.g. the "ws" package\'s');
     this.#WebSocket = WebSocket;
     // A call through the global, not a detached reference: browsers refuse a fetch without it.
-    this.#fetch = options.fetch ?? ((input) => globalThis.fetch(input));
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#token = options.token;
     this.#timing = {
       backoffMinMs: options.backoffMinMs ?? 500,
       backoffMaxMs: options.backoffMaxMs ?? 10_000,
@@ -270,6 +284,7 @@ export class ChatConnection extends Emitter {
     if (roomId === null) return;
     const gen = this.#generation;
     const params = new URLSearchParams({ username: this.#username });
+    if (this.#token) params.set('access_token', this.#token);
     if (this.#cursor.position > 0) params.set('since', String(this.#cursor.position));
     this.#socket = openSocket(this.#WebSocket, `${this.#ws}/ws/${roomId}?${params}`, {
       pingMs: this.#timing.pingMs,
@@ -340,6 +355,7 @@ export class ChatConnection extends Emitter {
     const fetchPage = async (after) => {
       const response = await this.#fetch(
         `${messagesOf}?after=${after}&limit=${this.#timing.pageLimit}`,
+        this.#token ? { headers: { authorization: `Bearer ${this.#token}` } } : undefined,
       );
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return current() ? /** @type {unknown} */ (await response.json()) : [];

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { ROOT, startTestChat, tempDir } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
+import { ApiClient } from '../helpers/accounts.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
 
 /** The first js code block of the README section on the client library. */
@@ -35,7 +36,23 @@ afterEach(async () => {
 it("the README's bot joins #general and answers !ping", async () => {
   chat = await startTestChat();
   alice = (await ChatClient.join(`${chat.wsUrl}/ws/1?username=alice`)).client;
+  await runBot(chat, alice, {});
+});
 
+it("the README's bot signs in with its token (CHAT_TOKEN) in accounts mode", async () => {
+  chat = await startTestChat({ AUTH: 'accounts', REGISTRATION: 'open' });
+  const admin = new ApiClient(chat.url);
+  await admin.register('alice', 'alice password');
+  const owner = new ApiClient(chat.url);
+  await owner.register('pingbot', 'pingbot password');
+  const token = await owner.post('/api/tokens', { name: 'the README bot' });
+  expect(token.status).toBe(201);
+  alice = (await admin.join(1)).client;
+  await runBot(chat, alice, { CHAT_TOKEN: String(token.body.token) });
+});
+
+/** Runs the README's bot against `chat` and checks that it answers alice's `!ping`. */
+async function runBot(chat: TestChat, alice: ChatClient, env: Record<string, string>) {
   // Run where it was written (the repository's root), from a file of its own elsewhere.
   const ws = pathToFileURL(createRequire(import.meta.url).resolve('ws')).href;
   const connection = pathToFileURL(path.join(ROOT, 'src/web/connection.js')).href;
@@ -47,7 +64,7 @@ it("the README's bot joins #general and answers !ping", async () => {
   fs.writeFileSync(file, code);
   let output = '';
   bot = spawn(process.execPath, [file], {
-    env: { ...process.env, CHAT_URL: chat.url },
+    env: { ...process.env, CHAT_URL: chat.url, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   bot.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -65,4 +82,4 @@ it("the README's bot joins #general and answers !ping", async () => {
   } catch (error) {
     throw new Error(`the bot said: ${output}`, { cause: error });
   }
-});
+}
