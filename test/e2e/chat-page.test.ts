@@ -2,7 +2,6 @@
  * The chat page at `/`, driven in a real (headless) Chromium the way a person uses it: by the
  * roles and accessible names the contract promises.
  */
-import { chromium } from 'playwright-core';
 import type {
   Browser,
   BrowserContext,
@@ -11,46 +10,29 @@ import type {
   Page,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DESKTOP,
+  expectOnScreen,
+  launchBrowser,
+  openPage as openPageIn,
+  PHONE,
+  STARTUP_MS,
+  TEST_MS,
+  WAIT_MS,
+  waitForStatus,
+} from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-// Bounds for a machine that is busy with other suites (2 cores, several test runs at once): a
-// browser and a page are started, not just asked, and under load that takes many seconds.
-/** Launching Chromium. */
-const STARTUP_MS = 60_000;
-/** Each navigation, action and wait for something the page shows. */
-const WAIT_MS = 30_000;
 /** The page's reconnect backoff grows to at most 10 s (connection.js backoffMaxMs). */
 const RECONNECT_MS = 10_000 + WAIT_MS;
-/** A whole test: a few servers and pages, several waits. */
-const TEST_MS = 180_000;
-
-const PHONE: BrowserContextOptions = {
-  viewport: { width: 390, height: 844 },
-  isMobile: true,
-  hasTouch: true,
-};
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const chats = new Set<TestChat>();
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    timeout: STARTUP_MS,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 }, STARTUP_MS + WAIT_MS);
 
 afterEach(async () => {
@@ -74,45 +56,13 @@ async function stopChat(chat: TestChat): Promise<void> {
 }
 
 /** A fresh browser profile (its own localStorage) with the page open. */
-async function openPage(url: string, device: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext(device);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  await page.goto(url);
-  return page;
+function openPage(url: string, device: BrowserContextOptions = {}): Promise<Page> {
+  return openPageIn(browser, contexts, url, device);
 }
 
 /** "Room name" contains "name" too: the display name field is matched exactly. */
 function nameField(page: Page) {
   return page.getByLabel('Name', { exact: true });
-}
-
-async function waitForStatus(page: Page, text: string | RegExp, timeout = WAIT_MS): Promise<void> {
-  await page.getByRole('status').filter({ hasText: text }).waitFor({ timeout });
-}
-
-/**
- * The element is visible, wholly inside the viewport, and nothing covers it: a tap on its
- * centre reaches it. Then it can be used without scrolling or opening a menu.
- */
-async function expectOnScreen(page: Page, locator: Locator): Promise<void> {
-  await locator.waitFor();
-  const box = await locator.boundingBox();
-  const viewport = page.viewportSize();
-  expect(box).not.toBeNull();
-  expect(viewport).not.toBeNull();
-  if (!box || !viewport) return;
-  expect(box.x).toBeGreaterThanOrEqual(0);
-  expect(box.y).toBeGreaterThanOrEqual(0);
-  expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
-  expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
-  const reached = await locator.evaluate((element) => {
-    const rect = element.getBoundingClientRect();
-    const hit = document.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2);
-    return hit !== null && element.contains(hit);
-  });
-  expect(reached).toBe(true);
 }
 
 async function isFocused(locator: Locator): Promise<boolean> {

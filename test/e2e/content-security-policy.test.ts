@@ -3,15 +3,12 @@
  * WebSocket (connect-src 'self' covers ws: to its own origin), creates a room (its own POST
  * passes the Origin check), and /docs (swagger-ui) renders, with no violation reported.
  */
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, STARTUP_MS, WAIT_MS } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-// Generous bounds: the machine is shared with other suites (see chat-page.test.ts).
-const STARTUP_MS = 60_000;
-const WAIT_MS = 30_000;
 const TEST_MS = 120_000;
 
 let browser: Browser;
@@ -19,20 +16,7 @@ let chat: TestChat;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    timeout: STARTUP_MS,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   chat = await startTestChat();
 }, STARTUP_MS + WAIT_MS);
 
