@@ -1,4 +1,6 @@
 import type { ClientOptions } from 'ws';
+import { startTestChat } from './chat-server.ts';
+import type { TestChat } from './chat-server.ts';
 import { ChatClient } from './ws-client.ts';
 
 export interface ApiAnswer {
@@ -88,4 +90,28 @@ export class ApiClient {
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     return { headers };
   }
+}
+
+export interface AccountsChat {
+  server: TestChat;
+  /** The first account (the admin), signed in. */
+  admin: ApiClient;
+  /** An invite code made by the admin. */
+  invite: string;
+  /** A new user registered with the invite, signed in. */
+  newUser: (username: string, password?: string) => Promise<ApiClient>;
+}
+
+/** A server in accounts mode (no message rate limit), its admin and an invite. */
+export async function startAccountsChat(): Promise<AccountsChat> {
+  const server = await startTestChat({ AUTH: 'accounts', RATE_LIMIT: '0' });
+  const admin = new ApiClient(server.url);
+  await admin.register('root', 'root password');
+  const invite = (await admin.post('/api/invites')).body.code as string;
+  const newUser = async (username: string, password = 'a good password') => {
+    const client = new ApiClient(server.url);
+    await client.register(username, password, invite);
+    return client;
+  };
+  return { server, admin, invite, newUser };
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialCodec } from '../../src/gateway/auth/credentials.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
-import { ApiClient } from '../helpers/accounts.ts';
+import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
+import type { AccountsChat } from '../helpers/accounts.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
 
 interface OpenApi {
@@ -16,24 +17,15 @@ interface OpenApi {
 let server: TestChat;
 let admin: ApiClient;
 let invite: string;
+let newUser: AccountsChat['newUser'];
 
 beforeAll(async () => {
-  server = await startTestChat({ AUTH: 'accounts', RATE_LIMIT: '0' });
-  admin = new ApiClient(server.url);
-  await admin.register('root', 'root password');
-  invite = (await admin.post('/api/invites')).body.code as string;
+  ({ server, admin, invite, newUser } = await startAccountsChat());
 });
 
 afterAll(async () => {
   await server.close();
 });
-
-/** A new user registered with the invite, signed in. */
-async function newUser(username: string, password = 'a good password') {
-  const client = new ApiClient(server.url);
-  await client.register(username, password, invite);
-  return client;
-}
 
 describe('registration', () => {
   it('makes the first account the admin, without an invite, and signs it in', async () => {

@@ -4,30 +4,21 @@
  * disabled user).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
-import { ApiClient } from '../helpers/accounts.ts';
+import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
+import type { AccountsChat } from '../helpers/accounts.ts';
 
 let server: TestChat;
 let admin: ApiClient;
-let invite: string;
+let newUser: AccountsChat['newUser'];
 
 beforeAll(async () => {
-  server = await startTestChat({ AUTH: 'accounts', RATE_LIMIT: '0' });
-  admin = new ApiClient(server.url);
-  await admin.register('root', 'root password');
-  invite = (await admin.post('/api/invites')).body.code as string;
+  ({ server, admin, newUser } = await startAccountsChat());
 });
 
 afterAll(async () => {
   await server.close();
 });
-
-async function newUser(username: string, password = 'a good password') {
-  const client = new ApiClient(server.url);
-  await client.register(username, password, invite);
-  return client;
-}
 
 /** Another session of the same user (another browser). */
 async function signIn(username: string, password = 'a good password') {
