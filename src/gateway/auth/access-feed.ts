@@ -20,7 +20,7 @@ export interface AccessFeed {
  * feed delivers everything after its position, the snapshot holds everything up to it) or applied
  * twice (the state skips what its position already holds). Each change that is new closes the
  * WebSockets it ends. In background, retried until it works: a NATS-mode gateway starts before
- * NATS and the history service answer.
+ * NATS and the history service answer. When the feed reports a gap, the state is loaded anew.
  */
 export function followAccessChanges(
   bus: MessageBus,
@@ -31,11 +31,13 @@ export function followAccessChanges(
 ): AccessFeed {
   let early: AccessUpdate[] | undefined = [];
   let stopped = false;
+  let loading: Promise<void> | undefined;
+  let reloadWanted = false;
   const apply = (update: AccessUpdate) => {
     if (access.apply(update)) sockets.recheck();
   };
   const subscription = bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
-  const loaded = (async () => {
+  const load = async (): Promise<void> => {
     while (!stopped) {
       try {
         const after = await bus.accessFeedPosition();
@@ -52,13 +54,36 @@ export function followAccessChanges(
     const waiting = early ?? [];
     early = undefined;
     for (const update of waiting) apply(update);
-  })();
+    sockets.recheck();
+  };
+  const run = (): Promise<void> =>
+    (loading = load().finally(() => {
+      loading = undefined;
+      if (reloadWanted && !stopped) {
+        reloadWanted = false;
+        early = [];
+        void run();
+      }
+    }));
+  const loaded = run();
+  // The feed lost its place (the stream no longer holds what follows it): changes may have been
+  // missed, so the state is loaded anew, buffering the feed meanwhile as at the start.
+  const gaps = bus.onGap(() => {
+    if (loading) {
+      reloadWanted = true;
+      return;
+    }
+    log.warn('the access feed lost its place: loading the access state anew');
+    early = [];
+    void run();
+  });
   return {
     loaded,
     isLoaded: () => early === undefined,
     stop() {
       stopped = true;
       subscription.unsubscribe();
+      gaps.unsubscribe();
     },
   };
 }
