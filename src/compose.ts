@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
+import { NatsAccountsClient } from './bus/nats/nats-accounts-client.ts';
 import { NatsBus } from './bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from './bus/nats/nats-history-client.ts';
 import { ConfigError } from './config.ts';
@@ -190,12 +191,18 @@ export async function startNats(
   let url: string | undefined;
   if (role !== 'history') {
     bus = new NatsBus(link, { publishTimeoutMs: config.natsRequestTimeoutMs }, logger);
+    const withAccounts = config.auth !== 'open';
     gateway = await buildGateway({
       config,
       bus,
       history: new NatsHistoryClient(link, config.natsRequestTimeoutMs),
       gatewayId: randomUUID(),
       logger,
+      // the history service keeps the accounts; SESSION_SECRET is required (config.ts)
+      accounts: withAccounts
+        ? new NatsAccountsClient(link, config.natsRequestTimeoutMs)
+        : undefined,
+      sessionSecret: withAccounts ? config.sessionSecret : undefined,
     });
     url = await listen(gateway, config);
   }

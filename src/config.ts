@@ -293,10 +293,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const natsUrlValue = natsUrl(env);
   const auth = oneOf<AuthMode>(env, 'AUTH', ['accounts', 'jwt', 'open'], 'open');
-  if (auth !== 'open' && natsUrlValue !== undefined) {
+  const sessionSecret = secret(env, 'SESSION_SECRET');
+  if (auth !== 'open' && natsUrlValue !== undefined && sessionSecret === undefined) {
+    // every gateway must check the cookies any other gateway signed: one key, given to all
     throw new ConfigError(
-      'AUTH',
-      `AUTH=${auth} is not available in NATS mode yet: set AUTH=open with NATS_URL`,
+      'SESSION_SECRET',
+      `NATS mode with AUTH=${auth} needs SESSION_SECRET, the same on every gateway and ` +
+        'history service (e.g. openssl rand -base64 48)',
     );
   }
   return Object.freeze({
@@ -334,7 +337,7 @@ export function loadConfig(env: Env = process.env): Config {
       ['invite', 'open', 'closed'],
       'invite',
     ),
-    sessionSecret: secret(env, 'SESSION_SECRET'),
+    sessionSecret,
     jwt: auth === 'jwt' ? jwtKey(env) : undefined,
   });
 }

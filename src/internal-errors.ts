@@ -14,6 +14,7 @@ const PLACES = [
   'history_request',
   'history_reply',
   'stream_message',
+  'access_event',
   'room_event',
   'bus_listener',
   'bus_event',

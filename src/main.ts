@@ -2,7 +2,11 @@ import { ConfigError, loadConfig, openModeWarning } from './config.ts';
 import type { Config } from './config.ts';
 import { createLogger, startEmbedded, startNats } from './compose.ts';
 import type { RunningChat } from './compose.ts';
+import pino from 'pino';
+import { NatsAccountsClient } from './bus/nats/nats-accounts-client.ts';
 import { adminErrorMessage, runAdminCommand } from './history/admin-commands.ts';
+import type { OperatorAccounts } from './history/admin-commands.ts';
+import { connectNats } from './nats/connection.ts';
 import { watchProcessErrors } from './internal-errors.ts';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -45,6 +49,7 @@ async function admin(config: Config, args: string[]): Promise<void> {
       port: config.port,
       readPassword: readLine,
       say: (line) => console.log(line),
+      ...(config.natsUrl !== undefined ? { connect: () => viaNats(config) } : {}),
     });
   } catch (error) {
     const message = adminErrorMessage(error);
@@ -53,6 +58,19 @@ async function admin(config: Config, args: string[]): Promise<void> {
     process.exit(2);
   }
   process.exit(0);
+}
+
+/** NATS mode's operator commands: the history service does them, over NATS. */
+async function viaNats(config: Config): Promise<OperatorAccounts> {
+  const link = await connectNats(config.natsUrl!, 'chatroom-admin', pino({ level: 'silent' }), {
+    connectTimeoutMs: config.natsConnectTimeoutMs,
+  });
+  const client = new NatsAccountsClient(link, config.natsRequestTimeoutMs);
+  return {
+    operatorInvite: () => client.operatorInvite(),
+    resetPassword: (username, password) => client.resetPassword(username, password),
+    close: () => link.close(),
+  };
 }
 
 async function main(): Promise<void> {

@@ -76,6 +76,11 @@ export class EmbeddedBus implements MessageBus {
     return this.listeners.onAccessChange(handler);
   }
 
+  /** The store's own feed: a snapshot taken now is always current. */
+  accessFeedPosition(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   /** Storage committed an access change: the gateway in this process acts on it. */
   deliverAccessChange(update: AccessUpdate): void {
     this.listeners.emitAccessChange(update);

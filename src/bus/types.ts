@@ -6,12 +6,24 @@
  * implements, so that the bus never depends on the history service itself.
  */
 import type { AccessSnapshot, AccessUpdate } from '../domain/access-events.ts';
+import type {
+  LoginRequest,
+  NewToken,
+  PasswordChange,
+  RegisterRequest,
+} from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
-import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
+import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import type { Message, MessageDraft, Room } from '../domain/message.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
 
 export type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+export type {
+  LoginRequest,
+  NewToken,
+  PasswordChange,
+  RegisterRequest,
+} from '../domain/account-requests.ts';
 
 export interface Subscription {
   unsubscribe(): void;
@@ -78,6 +90,13 @@ export interface MessageBus {
    * commits them, in feed order, for the gateway's AccessState.
    */
   onAccessChange(handler: (update: AccessUpdate) => void): Subscription;
+  /**
+   * Resolves, once the access feed runs, with its position: every change up to it is one the
+   * feed will not deliver (a snapshot must hold it), every change after it reaches
+   * `onAccessChange` handlers registered before the call. Embedded mode: 0 (its feed is the
+   * store's own, and a snapshot is always current).
+   */
+  accessFeedPosition(): Promise<number>;
   /** True while the bus can take messages (for `/readyz`). */
   isReady(): boolean;
   close(): Promise<void>;
@@ -121,38 +140,6 @@ export interface DurableLog {
   appendDrafts(drafts: readonly StoredDraft[], dedupeSinceTs: string): AppendResult[];
 }
 
-export interface RegisterRequest {
-  username: string;
-  password: string;
-  invite: string | undefined;
-  /** REGISTRATION where the request was made: it travels with the event. */
-  registration: RegistrationPolicy;
-}
-
-export interface LoginRequest {
-  username: string;
-  password: string;
-  /** The client address, for the limit on failed logins per address. */
-  address: string;
-}
-
-export interface PasswordChange {
-  username: string;
-  current: string;
-  next: string;
-  /** The session that made the change: it goes on; every other session and token ends. */
-  keepSid: string | null;
-}
-
-/** A token the gateway made and signed; storage keeps only its hash. */
-export interface NewToken {
-  id: string;
-  username: string;
-  name: string;
-  tokenHash: string;
-  createdAt: string;
-}
-
 /**
  * Accounts, tokens, invites and sessions: storage owns them (SQLite, in the storage process);
  * the gateway asks. Every change is an access event applied by storage (see
@@ -183,7 +170,11 @@ export interface AccountsClient {
   getUser(username: string): Promise<User | undefined>;
   /** JWT mode: the user exists from their first valid token. */
   recordUser(username: string): Promise<void>;
-  accessSnapshot(): Promise<AccessSnapshot>;
+  /**
+   * The access state, reflecting at least every change up to feed position `after` (NATS mode:
+   * the history service first applies the stream up to it); its `position` says exactly where.
+   */
+  accessSnapshot(after?: number): Promise<AccessSnapshot>;
   /** Whether any account exists yet (the page says the first one becomes the admin). */
   hasUsers(): Promise<boolean>;
 }

@@ -12,10 +12,27 @@ import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import { FailureWindow } from '../domain/login-limits.ts';
 import { nameKey, normalizeUsername } from '../domain/names.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
-import type { AccountRefusal, AccountsStore, StoredUser } from '../store/accounts-store.ts';
+import type {
+  AccountRefusal,
+  AccountsStore,
+  ApplyResult,
+  StoredUser,
+} from '../store/accounts-store.ts';
 import { hashPassword, prepareDummy, verifyDummy, verifyPassword } from './passwords.ts';
 
+/**
+ * Where an accepted change goes: applied to the store at once (embedded mode, the default), or
+ * published to the stream and resolved once storage applied it in stream order (NATS mode).
+ * Resolves with the store's verdict, which may differ from the check made before publishing
+ * (two registrations of one name: the first in stream order wins).
+ */
+export type AccountEventLog = (event: AccountEvent) => Promise<ApplyResult>;
+
 export interface AccountsServiceOptions {
+  /** NATS mode: the stream (see AccountEventLog); default: the store, at once. */
+  log?: AccountEventLog;
+  /** NATS mode: the stream position the store reflects, for snapshots; default: the feed's. */
+  position?: () => number;
   /** Each access change once committed, in feed order (embedded mode: to the bus). */
   onChange?: (update: AccessUpdate) => void;
   /**
@@ -42,8 +59,9 @@ const REFUSALS: Record<AccountRefusal, () => ChatError> = {
 /**
  * The storage side of accounts: checks a request against the stored state, hashes and verifies
  * passwords (scrypt, off the event loop), counts failed logins, and turns every change into one
- * access event applied by the store. Embedded mode calls it in-process; NATS mode will reach it
- * over NATS (the same AccountsClient port).
+ * access event: applied by the store at once (embedded mode, where the gateway calls it
+ * in-process), or published to the stream and applied in stream order (NATS mode, where the
+ * history service runs it and gateways reach it over NATS through the same AccountsClient port).
  */
 export class AccountsService implements AccountsClient {
   private readonly byUsername = new FailureWindow(LOGIN_LIMITS.perUsername, LOGIN_LIMITS.windowMs);
@@ -53,6 +71,8 @@ export class AccountsService implements AccountsClient {
   /** The last feed position handed to `onChange`. */
   private position: number;
   private readonly poll: NodeJS.Timeout | undefined;
+  private readonly log: AccountEventLog;
+  private readonly streamPosition: (() => number) | undefined;
 
   constructor(
     private readonly store: AccountsStore,
@@ -61,6 +81,8 @@ export class AccountsService implements AccountsClient {
     this.now = options.now ?? Date.now;
     this.onChange = options.onChange ?? (() => undefined);
     this.position = store.feedPosition();
+    this.log = options.log ?? ((event) => this.applyHere(event));
+    this.streamPosition = options.position;
     // the first sign-in of an unknown name must not take twice as long as the others
     void prepareDummy();
     const pollMs = options.feedPollMs ?? 1000;
@@ -87,7 +109,7 @@ export class AccountsService implements AccountsClient {
     const early = this.store.registrationRefusal(event);
     if (early) throw REFUSALS[early]();
     const passwordHash = await hashPassword(request.password);
-    this.apply({ ...event, password_hash: passwordHash });
+    await this.apply({ ...event, password_hash: passwordHash });
     return this.existing(username);
   }
 
@@ -141,57 +163,56 @@ export class AccountsService implements AccountsClient {
   }
 
   endSession(sid: string, until: number): Promise<void> {
-    return this.call(() => this.apply({ type: 'session_ended', sid, at: this.now(), until }));
+    return this.apply({ type: 'session_ended', sid, at: this.now(), until });
   }
 
-  createToken(token: NewToken): Promise<TokenInfo> {
-    return this.call(() => {
-      this.apply({
-        type: 'token_created',
-        id: token.id,
-        username: token.username,
-        name: token.name,
-        token_hash: token.tokenHash,
-        created_at: token.createdAt,
-      });
-      return { id: token.id, name: token.name, created_at: token.createdAt };
+  async createToken(token: NewToken): Promise<TokenInfo> {
+    await this.apply({
+      type: 'token_created',
+      id: token.id,
+      username: token.username,
+      name: token.name,
+      token_hash: token.tokenHash,
+      created_at: token.createdAt,
     });
+    return { id: token.id, name: token.name, created_at: token.createdAt };
   }
 
   listTokens(username: string): Promise<TokenInfo[]> {
     return this.call(() => this.store.tokens(username));
   }
 
-  revokeToken(username: string, id: string): Promise<void> {
-    return this.call(() => this.apply({ type: 'token_revoked', id, username, at: this.now() }));
+  /**
+   * Checked here first (in NATS mode before the event is published): a gateway derives the
+   * revocation from the event itself, so only a token of this user may be named in one.
+   */
+  async revokeToken(username: string, id: string): Promise<void> {
+    if (this.read(() => this.store.tokenOwner(id)) !== username) throw REFUSALS.token_not_found();
+    await this.apply({ type: 'token_revoked', id, username, at: this.now() });
   }
 
   createInvite(by: string): Promise<Invite> {
-    return this.call(() => this.makeInvite(this.admin(by).username));
+    return this.call(() => this.admin(by).username).then((admin) => this.makeInvite(admin));
   }
 
   /** The operator command's invite (no user made it). */
-  createOperatorInvite(): Invite {
+  createOperatorInvite(): Promise<Invite> {
     return this.makeInvite(null);
   }
 
-  revokeInvite(by: string, code: string): Promise<void> {
-    return this.call(() => {
-      this.admin(by);
-      this.apply({ type: 'invite_revoked', code, at: this.now() });
-    });
+  async revokeInvite(by: string, code: string): Promise<void> {
+    this.admin(by);
+    await this.apply({ type: 'invite_revoked', code, at: this.now() });
   }
 
-  setDisabled(by: string, username: string, disabled: boolean): Promise<User> {
-    return this.call(() => {
-      const admin = this.admin(by);
-      const user = this.existing(username);
-      if (user.username === admin.username) {
-        throw new ChatError('forbidden', 'An admin cannot disable their own account');
-      }
-      this.apply({ type: 'user_disabled', username: user.username, disabled, at: this.now() });
-      return this.existing(user.username);
-    });
+  async setDisabled(by: string, username: string, disabled: boolean): Promise<User> {
+    const admin = this.admin(by);
+    const user = this.existing(username);
+    if (user.username === admin.username) {
+      throw new ChatError('forbidden', 'An admin cannot disable their own account');
+    }
+    await this.apply({ type: 'user_disabled', username: user.username, disabled, at: this.now() });
+    return this.existing(user.username);
   }
 
   getUser(username: string): Promise<User | undefined> {
@@ -201,13 +222,22 @@ export class AccountsService implements AccountsClient {
     });
   }
 
-  recordUser(username: string): Promise<void> {
-    const createdAt = new Date(this.now()).toISOString();
-    return this.call(() => this.apply({ type: 'user_seen', username, created_at: createdAt }));
+  async recordUser(username: string): Promise<void> {
+    // NATS mode: a user already known needs no event in the stream
+    if (this.streamPosition && this.read(() => this.store.user(username))) return;
+    await this.apply({
+      type: 'user_seen',
+      username,
+      created_at: new Date(this.now()).toISOString(),
+    });
   }
 
+  /** The state now (NATS mode: the caller first waits until the stream is applied to `after`). */
   accessSnapshot(): Promise<AccessSnapshot> {
-    return this.call(() => this.store.snapshot(this.now()));
+    return this.call(() => {
+      const snapshot = this.store.snapshot(this.now());
+      return this.streamPosition ? { ...snapshot, position: this.streamPosition() } : snapshot;
+    });
   }
 
   hasUsers(): Promise<boolean> {
@@ -225,7 +255,7 @@ export class AccountsService implements AccountsClient {
   ): Promise<number> {
     const passwordHash = await hashPassword(password);
     const at = this.now();
-    this.apply({
+    await this.apply({
       type: 'password_changed',
       username,
       password_hash: passwordHash,
@@ -235,11 +265,11 @@ export class AccountsService implements AccountsClient {
     return at;
   }
 
-  private makeInvite(by: string | null): Invite {
+  private async makeInvite(by: string | null): Promise<Invite> {
     const now = this.now();
     const code = randomBytes(16).toString('base64url');
     const expiresAt = new Date(now + INVITE_LIFETIME_MS).toISOString();
-    this.apply({
+    await this.apply({
       type: 'invite_created',
       code,
       created_by: by,
@@ -257,11 +287,25 @@ export class AccountsService implements AccountsClient {
     }
   }
 
-  /** Applies an event (a refusal becomes its ChatError), then passes its change on. */
-  private apply(event: AccountEvent): void {
-    const result = this.read(() => this.store.apply(event));
+  /** Hands an event to the log; a refusal becomes its ChatError, a fault `unavailable`. */
+  private async apply(event: AccountEvent): Promise<void> {
+    let result: ApplyResult;
+    try {
+      result = await this.log(event);
+    } catch (error) {
+      if (error instanceof ChatError) throw error;
+      throw new UnavailableError(undefined, { cause: error });
+    }
     if (!result.ok) throw REFUSALS[result.refusal]();
-    this.passOnChanges();
+  }
+
+  /** Embedded mode's log: applies the event in this process, then passes its change on. */
+  private applyHere(event: AccountEvent): Promise<ApplyResult> {
+    return this.call(() => {
+      const result = this.store.apply(event);
+      if (result.ok) this.passOnChanges();
+      return result;
+    });
   }
 
   /**

@@ -3,16 +3,28 @@
  * `node dist/main.js admin invite` and `node dist/main.js admin reset-password USERNAME`
  * (`npm run admin -- …`). They write through the same access events as the server; a running
  * server reads the changes from the access feed within a second (a reset password's sessions and
- * WebSockets end then).
+ * WebSockets end then). In NATS mode (NATS_URL set) they ask the history service instead, which
+ * publishes the change to the stream like any other: they may run anywhere NATS is reachable.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Invite, User } from '../domain/identity.ts';
 import { ChatError } from '../errors.ts';
+import { NatsUnreachableError } from '../nats/connection.ts';
 import { DataDirError, openDataDir } from '../store/data-dir.ts';
 import { AccountsService } from './accounts-service.ts';
 
+/** What the commands need of storage. */
+export interface OperatorAccounts {
+  operatorInvite(): Promise<Invite>;
+  resetPassword(username: string, password: string): Promise<User>;
+  close(): Promise<void>;
+}
+
 export interface AdminContext {
+  /** NATS mode: storage is the history service, reached over NATS; else DATA_DIR, here. */
+  connect?: () => Promise<OperatorAccounts>;
   dataDir: string;
   /** The port the page is served on, for the invite link. */
   port: number;
@@ -22,7 +34,7 @@ export interface AdminContext {
 }
 
 export const ADMIN_USAGE = [
-  'usage: chatroom admin <command>   (run where DATA_DIR is)',
+  'usage: chatroom admin <command>   (run where DATA_DIR is; in NATS mode, with NATS_URL)',
   '  invite                            print an invite code and link (valid 7 days)',
   '  reset-password USERNAME [--stdin] set a new password (generated and printed, or read',
   '                                    from stdin) and end every session and token of the user',
@@ -41,17 +53,10 @@ export async function runAdminCommand(
   if (command !== 'invite' && command !== 'reset-password') {
     throw new AdminUsageError(command ? `unknown command "${command}"` : 'no command given');
   }
-  const database = path.join(context.dataDir, 'chatroom.db');
-  if (!fs.existsSync(database)) {
-    throw new AdminUsageError(
-      `no chatroom.db in "${context.dataDir}": run this where the server's DATA_DIR is (or set DATA_DIR)`,
-    );
-  }
-  const { store, transcripts } = openDataDir(context.dataDir);
-  const accounts = new AccountsService(store.accounts, { feedPollMs: 0 });
+  const accounts = context.connect ? await context.connect() : openLocal(context.dataDir);
   try {
     if (command === 'invite') {
-      const invite = accounts.createOperatorInvite();
+      const invite = await accounts.operatorInvite();
       context.say(`invite code: ${invite.code} (valid until ${invite.expires_at})`);
       context.say(
         `link: http://localhost:${context.port}/?invite=${invite.code} ` +
@@ -72,10 +77,30 @@ export async function runAdminCommand(
     else context.say(`password of ${user.username} set`);
     context.say(`every session and token of ${user.username} has ended`);
   } finally {
-    accounts.close();
-    transcripts.close();
-    store.close();
+    await accounts.close();
   }
+}
+
+/** Embedded mode: the accounts of the DATA_DIR, in this process. */
+function openLocal(dataDir: string): OperatorAccounts {
+  const database = path.join(dataDir, 'chatroom.db');
+  if (!fs.existsSync(database)) {
+    throw new AdminUsageError(
+      `no chatroom.db in "${dataDir}": run this where the server's DATA_DIR is (or set DATA_DIR)`,
+    );
+  }
+  const { store, transcripts } = openDataDir(dataDir);
+  const accounts = new AccountsService(store.accounts, { feedPollMs: 0 });
+  return {
+    operatorInvite: () => accounts.createOperatorInvite(),
+    resetPassword: (username, password) => accounts.resetPassword(username, password),
+    close() {
+      accounts.close();
+      transcripts.close();
+      store.close();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** The message of a refusal, for the command's one-line error. */
@@ -83,5 +108,6 @@ export function adminErrorMessage(error: unknown): string | undefined {
   if (error instanceof AdminUsageError) return `${error.message}\n${ADMIN_USAGE}`;
   if (error instanceof ChatError) return error.message;
   if (error instanceof DataDirError) return `DATA_DIR: ${error.message}`;
+  if (error instanceof NatsUnreachableError) return `NATS_URL: ${error.message}`;
   return undefined;
 }

@@ -3,7 +3,8 @@ import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Message, Room } from '../domain/message.ts';
 import { normalizeRoomName } from '../domain/names.ts';
 import { ChatError } from '../errors.ts';
-import type { AccountsStore } from '../store/accounts-store.ts';
+import type { AccountEvent } from '../domain/access-events.ts';
+import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
 import { RoomNameTakenError } from '../store/sqlite-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
@@ -18,6 +19,10 @@ export interface HistoryServiceOptions {
 }
 
 const RECOVERY_PAGE = 1000;
+
+/** One stream message as NATS mode applies it: a chat message, or an access event. */
+export type StreamEntry =
+  { kind: 'message'; message: NewMessage } | { kind: 'access'; seq: number; event: AccountEvent };
 
 const taken = (name: string): string =>
   `A room named "${name}" already exists (names that differ only in case or in lookalike ` +
@@ -61,11 +66,6 @@ export class HistoryService implements DurableLog {
     return this.sync.behindRooms();
   }
 
-  /** The newest stored message id, 0 when there is none (NATS mode: the persisted sequence). */
-  lastMessageId(): number {
-    return this.store.maxMessageId();
-  }
-
   /** True when the database takes a write now (what `/readyz` asks). */
   isWritable(): boolean {
     try {
@@ -106,13 +106,30 @@ export class HistoryService implements DurableLog {
     return results;
   }
 
+  /** NATS mode: the last stream sequence applied (messages and access events alike). */
+  appliedSeq(): number {
+    return this.store.appliedSeq();
+  }
+
   /**
-   * Stores messages the log already numbered (NATS mode: id = stream sequence), in one
-   * transaction, then appends them to the transcripts. Throws only when nothing was committed.
+   * NATS mode: applies stream entries in stream order in ONE transaction, together with the new
+   * position `upTo` (so that after a crash nothing is applied twice or skipped), then appends the
+   * messages to the transcripts. Answers each access event's outcome by its sequence. Throws only
+   * when nothing was committed.
    */
-  appendNumbered(messages: readonly NewMessage[]): void {
-    const stored = this.store.insertMessages(messages);
+  applyStream(entries: readonly StreamEntry[], upTo: number): Map<number, ApplyResult> {
+    const outcomes = new Map<number, ApplyResult>();
+    const stored = this.store.transaction(() => {
+      const messages: Message[] = [];
+      for (const entry of entries) {
+        if (entry.kind === 'message') messages.push(this.store.insertOne(entry.message));
+        else outcomes.set(entry.seq, this.store.accounts.apply(entry.event));
+      }
+      this.store.setAppliedSeq(upTo);
+      return messages;
+    });
     this.sync.append(stored);
+    return outcomes;
   }
 
   listRooms(): Room[] {

@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes } from '@nats-io/jetstream';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { ChatError } from '../errors.ts';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import type { AccountEvent } from '../domain/access-events.ts';
+import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
 import { reportInternalError } from '../internal-errors.ts';
 import type { NatsLink } from '../nats/connection.ts';
 import { MalformedPayloadError } from '../nats/guards.ts';
@@ -15,8 +16,8 @@ import type {
 } from '../nats/history-ops.ts';
 import { respondInParts } from '../nats/parts.ts';
 import { ensureStream, isJetStreamError, lastSeqOf } from '../nats/stream.ts';
-import { readStreamMessage } from '../nats/stream-message.ts';
 import {
+  ACCESS_SUBJECT,
   HISTORY_CONSUMER,
   HISTORY_QUEUE,
   HISTORY_WILDCARD,
@@ -24,8 +25,11 @@ import {
   STREAM,
   historyOpOf,
 } from '../nats/subjects.ts';
-import type { NewMessage } from '../store/sqlite-store.ts';
+import type { ApplyResult } from '../store/accounts-store.ts';
+import { AccountsService } from './accounts-service.ts';
 import type { HistoryService } from './history-service.ts';
+import { accountHandlers } from './nats-account-handlers.ts';
+import { StreamApplier } from './stream-applier.ts';
 
 export interface NatsHistoryOptions {
   streamMaxAgeMs: number;
@@ -43,18 +47,21 @@ const RETRY_MS = 1000;
  * to SQLite and the transcripts, in stream order, in batched transactions, and acknowledges only
  * what was committed; a redelivered message at or below the persisted sequence is acknowledged
  * without being stored again. It answers room and history queries as a queue-group responder.
+ *
+ * Accounts (SCALE-OUT.md): a request is checked against the store here, its change published to
+ * the stream as an access event (`chat.access`), and answered once this service applied that
+ * event in stream order, with the messages, in the same transactions, the position included.
+ * Apply is deterministic (the first registration of a name in stream order wins), so the answer
+ * is the outcome of the application, not of the check.
  */
 export class NatsHistoryService {
-  private persistedSeq: number;
-  private buffer: JsMsg[] = [];
-  private flushScheduled = false;
-  private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private readonly applier: StreamApplier;
   private messages: ConsumerMessages | undefined;
   private requests: Subscription | undefined;
-  private readonly maxBatch: number;
   private resuming = false;
   private resumeAgain = false;
   private closed = false;
+  readonly accounts: AccountsService;
 
   /** The answer to each history operation (a request reaches it checked). */
   private readonly handlers: HistoryHandlers = {
@@ -64,17 +71,21 @@ export class NatsHistoryService {
     create_room: ({ name }) => this.history.createRoom(name),
     messages: (page) => this.history.messages(page),
     replay: async (request) => {
-      await this.waitPersisted(await lastSeqOf(this.link.jsm, request.serverId));
+      await this.applier.waitApplied(await lastSeqOf(this.link.jsm, request.serverId));
       return this.history.replay(request);
     },
     status: async () => {
       const info = await this.link.jsm.streams.info(STREAM);
       return {
-        lag: Math.max(0, info.state.last_seq - this.persistedSeq),
-        persisted: this.persistedSeq,
+        lag: Math.max(0, info.state.last_seq - this.applier.position),
+        persisted: this.applier.position,
         writable: this.history.isWritable(),
       };
     },
+    ...accountHandlers(
+      () => this.accounts,
+      (seq) => this.applier.waitApplied(seq),
+    ),
   };
 
   constructor(
@@ -83,8 +94,35 @@ export class NatsHistoryService {
     private readonly options: NatsHistoryOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.persistedSeq = history.lastMessageId();
-    this.maxBatch = options.maxBatch ?? 500;
+    this.applier = new StreamApplier(
+      history,
+      options.maxBatch ?? 500,
+      options.catchUpTimeoutMs,
+      log,
+    );
+    this.accounts = new AccountsService(history.accounts, {
+      log: (event) => this.publishAccountEvent(event),
+      position: () => this.applier.position,
+      feedPollMs: 0,
+    });
+  }
+
+  /**
+   * The stream as AccountsService's log: publishes the event, waits until this service applied
+   * it, and answers how its application went. No expected-sequence header: the check made before
+   * publishing may be overtaken, and the application (deterministic) decides.
+   */
+  private async publishAccountEvent(event: AccountEvent): Promise<ApplyResult> {
+    if (this.closed || !this.link.isConnected()) {
+      throw new UnavailableError('The stream cannot be reached: NATS is disconnected');
+    }
+    const ack = await this.link.js.publish(ACCESS_SUBJECT, JSON.stringify(event), {
+      timeout: this.options.catchUpTimeoutMs,
+    });
+    await this.applier.waitApplied(ack.seq);
+    const outcome = this.applier.takeOutcome(ack.seq);
+    if (!outcome) throw new UnavailableError('The change was not applied');
+    return outcome;
   }
 
   async start(): Promise<void> {
@@ -116,11 +154,11 @@ export class NatsHistoryService {
     const moved = await ensureStream(
       jsm,
       { maxAgeMs: this.options.streamMaxAgeMs, dedupeWindowMs: this.options.dedupeWindowMs },
-      this.persistedSeq,
+      this.applier.position,
     );
     if (moved) {
       this.log.warn(
-        { next: this.persistedSeq + 1 },
+        { next: this.applier.position + 1 },
         'stream was behind the store: ids continue above it',
       );
     }
@@ -128,7 +166,7 @@ export class NatsHistoryService {
     const consumer = await js.consumers.get(STREAM, HISTORY_CONSUMER);
     this.messages = await consumer.consume({
       max_messages: 1000,
-      callback: (msg) => this.receive(msg),
+      callback: (msg) => this.applier.receive(msg),
     });
   }
 
@@ -147,13 +185,12 @@ export class NatsHistoryService {
     try {
       await this.messages?.close();
       this.messages = undefined;
-      while (this.buffer.length > 0 && this.writeBatch()) {
-        // write what the old consumer delivered before it stopped
-      }
+      // write what the old consumer delivered before it stopped
+      this.applier.drain();
       while (!this.closed) {
         try {
           await this.follow();
-          this.log.info({ persisted: this.persistedSeq }, 'following the stream again');
+          this.log.info({ persisted: this.applier.position }, 'following the stream again');
           break;
         } catch (error) {
           this.log.warn({ err: error }, 'cannot follow the stream yet; retrying');
@@ -186,7 +223,7 @@ export class NatsHistoryService {
       durable_name: HISTORY_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: this.persistedSeq + 1,
+      opt_start_seq: this.applier.position + 1,
       filter_subject: MESSAGE_SUBJECTS,
       max_ack_pending: 20_000,
       ack_wait: 30_000_000_000,
@@ -196,100 +233,11 @@ export class NatsHistoryService {
   /** Stops taking messages, writes what it has, and stops answering. */
   async close(): Promise<void> {
     this.closed = true;
+    this.accounts.close();
     this.requests?.unsubscribe();
     await this.messages?.close();
-    while (this.buffer.length > 0 && this.writeBatch()) {
-      // everything received before the stop is written and acked
-    }
-  }
-
-  private receive(msg: JsMsg): void {
-    this.buffer.push(msg);
-    this.scheduleFlush(0);
-  }
-
-  private scheduleFlush(delayMs: number): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    if (delayMs === 0) setImmediate(() => this.flush());
-    else setTimeout(() => this.flush(), delayMs);
-  }
-
-  /** One batch per turn of the event loop, so that queries are answered between batches. */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (!this.writeBatch()) this.scheduleFlush(RETRY_MS);
-    else if (this.buffer.length > 0) this.scheduleFlush(0);
-  }
-
-  /**
-   * Persists and acks the oldest batch. False when writing failed: nothing of the batch was
-   * committed or acked, and it is tried again, in order. Once committed, a batch is never
-   * written again: a transcript that fails falls behind inside HistoryService instead of
-   * throwing here, and the persisted sequence moves before anything else can throw.
-   */
-  private writeBatch(): boolean {
-    const batch = this.buffer.slice(0, this.maxBatch);
-    if (batch.length === 0) return true;
-    try {
-      this.persist(batch);
-    } catch (error) {
-      this.log.error({ err: error }, 'persisting messages failed; retrying');
-      return false;
-    }
-    this.buffer.splice(0, batch.length);
-    this.persistedSeq = Math.max(this.persistedSeq, batch[batch.length - 1]!.seq);
-    for (const msg of batch) msg.ack();
-    this.wakeWaiters();
-    return true;
-  }
-
-  private persist(batch: readonly JsMsg[]): void {
-    const fresh: NewMessage[] = [];
-    let highest = this.persistedSeq;
-    for (const msg of batch) {
-      if (msg.seq <= highest) continue;
-      highest = msg.seq;
-      const read = readStreamMessage(msg);
-      if (!read.ok) {
-        // not a chat message: skipped (and acked with its batch), so it cannot stall the rest
-        reportInternalError('stream_message', new MalformedPayloadError(read.reason), this.log);
-        continue;
-      }
-      const payload = read.value;
-      if (!this.history.getRoom(payload.server_id)) {
-        this.log.warn(
-          { seq: msg.seq, serverId: payload.server_id },
-          'skipping a message for an unknown room',
-        );
-        continue;
-      }
-      fresh.push({ id: msg.seq, ...payload });
-    }
-    if (fresh.length > 0) this.history.appendNumbered(fresh);
-  }
-
-  /** Resolves once every stream message up to `seq` is persisted. */
-  private waitPersisted(seq: number): Promise<void> {
-    if (this.persistedSeq >= seq) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`history is behind the stream (at ${this.persistedSeq}, need ${seq})`));
-      }, this.options.catchUpTimeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.push({ seq, resolve: done });
-    });
-  }
-
-  private wakeWaiters(): void {
-    const ready = this.waiters.filter((w) => w.seq <= this.persistedSeq);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.seq > this.persistedSeq);
-    for (const waiter of ready) waiter.resolve();
+    // everything received before the stop is written and acked
+    this.applier.drain();
   }
 
   private async answer(msg: Msg): Promise<void> {
@@ -299,7 +247,14 @@ export class NatsHistoryService {
       if (!isHistoryOp(op)) throw this.malformed(`unknown history operation "${op}"`);
       reply = { ok: true, result: await this.handle(op, msg.data) };
     } catch (error) {
-      if (error instanceof ChatError) {
+      if (error instanceof RateLimitedError) {
+        reply = {
+          ok: false,
+          code: error.code,
+          message: error.message,
+          retry_after: error.retryAfterSeconds,
+        };
+      } else if (error instanceof ChatError) {
         reply = { ok: false, code: error.code, message: error.message };
       } else {
         this.log.warn({ err: error, op }, 'history request failed');

@@ -5,6 +5,12 @@ import type { HistoryOp } from './history-ops.ts';
 export const STREAM = 'CHAT';
 export const MESSAGE_SUBJECTS = 'chat.*';
 export const messageSubject = (serverId: number): string => `chat.${serverId}`;
+/**
+ * Access events (registrations, logouts, password changes, tokens, invites, disabled users) in
+ * the same stream, so that storage applies them in one order with the messages and every
+ * gateway's live feed (`chat.*`) reads them. Not a room: rooms see a gap in the ids, no more.
+ */
+export const ACCESS_SUBJECT = 'chat.access';
 const ROOM_OF = /^chat\.(\d+)$/;
 /** The room of a message subject; undefined for any other subject. */
 export function roomOfSubject(subject: string): number | undefined {

@@ -83,6 +83,9 @@ export class AccountsStore {
       revokeToken: db.prepare<[string, string, string]>(
         'UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND username = ?',
       ),
+      tokenOwner: db.prepare<[string], { username: string }>(
+        'SELECT username FROM tokens WHERE id = ?',
+      ),
       tokens: db.prepare<[string], TokenInfo>(
         'SELECT id, name, created_at FROM tokens WHERE username = ? AND revoked_at IS NULL ORDER BY created_at, id',
       ),
@@ -134,6 +137,11 @@ export class AccountsStore {
 
   userCount(): number {
     return this.stmt.userCount.get()?.n ?? 0;
+  }
+
+  /** Whose token this is (revoked or not), if it exists. */
+  tokenOwner(id: string): string | undefined {
+    return this.stmt.tokenOwner.get(id)?.username;
   }
 
   /** The user's tokens that were not revoked, oldest first. */

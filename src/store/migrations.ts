@@ -75,6 +75,15 @@ const MIGRATIONS: readonly Migration[] = [
     change TEXT NOT NULL
   );
   `,
+  `
+  -- NATS mode: the last stream sequence applied (messages and access events alike), written in
+  -- the same transaction as what it applied; it starts at the newest message id
+  CREATE TABLE stream_position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    applied_seq INTEGER NOT NULL
+  );
+  INSERT INTO stream_position (id, applied_seq) SELECT 1, coalesce(max(id), 0) FROM messages;
+  `,
 ];
 
 /**

@@ -83,6 +83,12 @@ export class SqliteStore {
         'SELECT max(id) AS id FROM messages WHERE server_id = ?',
       ),
       maxId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM messages'),
+      appliedSeq: db.prepare<[], { seq: number }>(
+        'SELECT applied_seq AS seq FROM stream_position WHERE id = 1',
+      ),
+      setAppliedSeq: db.prepare<[number]>(
+        'UPDATE stream_position SET applied_seq = max(applied_seq, ?) WHERE id = 1',
+      ),
       byClientId: db.prepare<[number, string, string, string], { id: number }>(
         'SELECT id FROM messages WHERE server_id = ? AND username = ? AND client_id = ? AND ts >= ? ORDER BY id LIMIT 1',
       ),
@@ -194,6 +200,19 @@ export class SqliteStore {
 
   maxMessageId(): number {
     return this.stmt.maxId.get()?.id ?? 0;
+  }
+
+  /**
+   * NATS mode: the last stream sequence applied. Never below the newest message id (embedded
+   * mode numbers messages without moving it, and a data directory may change modes).
+   */
+  appliedSeq(): number {
+    return Math.max(this.stmt.appliedSeq.get()?.seq ?? 0, this.maxMessageId());
+  }
+
+  /** Records that the stream is applied up to `seq` (inside the transaction that applied it). */
+  setAppliedSeq(seq: number): void {
+    this.stmt.setAppliedSeq.run(seq);
   }
 
   /**

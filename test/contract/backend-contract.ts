@@ -6,11 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryClient, MessageBus, RoomEvent } from '../../src/bus/types.ts';
 import type { Message } from '../../src/domain/message.ts';
 import { ChatError } from '../../src/errors.ts';
+import type { AccountsClient } from '../../src/bus/types.ts';
+import { describeAccounts } from './accounts-contract.ts';
 
 export interface Backend {
   /** Two buses, as two gateways would have (the same one twice in embedded mode). */
   buses: [MessageBus, MessageBus];
   history: HistoryClient;
+  /** Each gateway's accounts (the same twice in embedded mode). */
+  accounts: [AccountsClient, AccountsClient];
   close(): Promise<void>;
 }
 
@@ -217,6 +221,10 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       expect(bus.isReady()).toBe(true);
       expect(await history.isReady()).toBe(true);
       expect(await history.lag()).toBeGreaterThanOrEqual(0);
+    });
+
+    describe('accounts', () => {
+      describeAccounts(name, () => backend);
     });
   });
 }

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { connectNats } from '../../src/nats/connection.ts';
+import { NatsAccountsClient } from '../../src/bus/nats/nats-accounts-client.ts';
 import { NatsBus } from '../../src/bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from '../../src/bus/nats/nats-history-client.ts';
 import { HistoryService } from '../../src/history/history-service.ts';
@@ -35,6 +36,7 @@ describeBackend('NATS', async () => {
   return {
     buses,
     history: new NatsHistoryClient(linkA, 3000),
+    accounts: [new NatsAccountsClient(linkA, 3000), new NatsAccountsClient(linkB, 3000)],
     async close() {
       for (const bus of buses) await bus.close();
       await service.close();

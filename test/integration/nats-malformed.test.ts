@@ -1,7 +1,7 @@
 /**
  * What arrives over NATS is checked before it is used (src/nats/history-ops.ts,
  * stream-message.ts, bus/nats/room-events.ts): a malformed history request is answered
- * `bad_request`, a malformed room event or stream message is dropped, and each is counted in
+ * `bad_request`, a malformed room event, stream message or access event is dropped, and each is counted in
  * `chatroom_internal_errors_total{where}`; what follows it is served as before. A real
  * nats-server, the real history service and bus, and a raw NATS connection that sends the junk.
  */
@@ -13,6 +13,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { NatsBus } from '../../src/bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from '../../src/bus/nats/nats-history-client.ts';
 import type { RoomEvent } from '../../src/bus/types.ts';
+import type { AccessUpdate } from '../../src/domain/access-events.ts';
 import type { Message } from '../../src/domain/message.ts';
 import { HistoryService } from '../../src/history/history-service.ts';
 import { NatsHistoryService } from '../../src/history/nats-history-service.ts';
@@ -134,5 +135,35 @@ describe('malformed payloads over NATS', () => {
     expect(replay.messages.map((message) => [message.id, message.text])).toEqual([[id, 'after']]);
     // twice each: the live feed and the history service both read them
     expect(await counted('stream_message')).toBe(before + 4);
+  });
+
+  it('skips a malformed access event in the live feed and in history, counts it, and passes the next', async () => {
+    const before = await counted('access_event');
+    const beforeMessages = await counted('stream_message');
+    const got: AccessUpdate[] = [];
+    let wake: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (wake = resolve));
+    const listening = bus.onAccessChange((update) => {
+      got.push(update);
+      wake();
+    });
+    const js = jetstream(raw);
+    await js.publish('chat.access', 'not json');
+    await js.publish('chat.access', JSON.stringify({ type: 'session_ended', sid: 5 }));
+    await js.publish('chat.access', JSON.stringify({ type: 'no_such_event' }));
+    // published by the history service (it answers once it applied the event)
+    await service.accounts.endSession('sid-after', Date.now() + 60_000);
+    await arrived;
+    listening.unsubscribe();
+    expect(got.map((update) => update.change)).toEqual([
+      { type: 'session_ended', sid: 'sid-after', until: expect.any(Number) },
+    ]);
+    expect((await service.accounts.accessSnapshot()).ended_sessions).toContainEqual({
+      sid: 'sid-after',
+      until: got[0]!.change.type === 'session_ended' ? got[0]!.change.until : 0,
+    });
+    // twice each: the live feed and the history service both read them; not as chat messages
+    expect(await counted('access_event')).toBe(before + 6);
+    expect(await counted('stream_message')).toBe(beforeMessages);
   });
 });

@@ -49,10 +49,10 @@ describe('startup', () => {
     );
   });
 
-  it('refuses AUTH other than open in NATS mode, in one line naming AUTH', async () => {
+  it('refuses NATS mode outside open mode without SESSION_SECRET, in one line naming it', async () => {
     const failed = start({ DATA_DIR: tempDir(), AUTH: 'accounts', NATS_URL: 'nats://127.0.0.1:1' });
     await expect(failed).rejects.toThrow(
-      /exited with 2[\s\S]*chatroom: AUTH: AUTH=accounts is not available in NATS mode yet/,
+      /exited with 2[\s\S]*chatroom: SESSION_SECRET: NATS mode with AUTH=accounts needs SESSION_SECRET/,
     );
   });
 

@@ -125,11 +125,16 @@ describe('identity and access configuration', () => {
     expect(config.sessionSecret?.toString()).toBe(secret);
   });
 
-  it('refuses AUTH other than open in NATS mode, naming AUTH', () => {
-    expect(() => loadConfig({ AUTH: 'accounts', NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(
-      /^AUTH: AUTH=accounts is not available in NATS mode yet/,
-    );
-    expect(loadConfig({ AUTH: 'open', NATS_URL: 'nats://127.0.0.1:4222' }).auth).toBe('open');
+  it('needs SESSION_SECRET in NATS mode outside open mode, naming it', () => {
+    const nats = { NATS_URL: 'nats://127.0.0.1:4222' };
+    for (const auth of ['accounts', 'jwt']) {
+      const env = { ...nats, AUTH: auth, JWT_SECRET: secret };
+      expect(() => loadConfig(env)).toThrow(
+        new RegExp(`^SESSION_SECRET: NATS mode with AUTH=${auth} needs SESSION_SECRET`),
+      );
+      expect(loadConfig({ ...env, SESSION_SECRET: secret })).toMatchObject({ auth });
+    }
+    expect(loadConfig({ ...nats, AUTH: 'open' }).auth).toBe('open');
   });
 
   it('takes JWT_SECRET, or a public key whose type names the algorithm', () => {

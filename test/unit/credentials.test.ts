@@ -93,4 +93,28 @@ describe('access state', () => {
       state.refusal({ username: 'x', admin: false, credential: { kind: 'open' } }),
     ).toBeUndefined();
   });
+
+  it('takes a snapshot loaded anew in place of what it knew (after the feed lost its place)', () => {
+    const state = new AccessState(() => 100);
+    state.load({
+      position: 7,
+      ended_sessions: [{ sid: 'gone', until: 1000 }],
+      resets: [],
+      revoked_tokens: ['old-token'],
+      disabled_users: ['alice'],
+    });
+    expect(state.refusal(sessionOf('live', 0))).toBe('user_disabled');
+    state.load({
+      position: 9,
+      ended_sessions: [],
+      resets: [],
+      revoked_tokens: ['new-token'],
+      disabled_users: [],
+    });
+    expect(state.refusal(sessionOf('live', 0))).toBeUndefined();
+    expect(state.refusal(sessionOf('gone', 0, 'bob'))).toBeUndefined();
+    expect(state.refusal(tokenOf('old-token', 0))).toBeUndefined();
+    expect(state.refusal(tokenOf('new-token', 0))).toBe('unauthenticated');
+    expect(state.apply({ seq: 9, change: { type: 'token_revoked', id: 'x' } })).toBeUndefined();
+  });
 });

@@ -3,18 +3,21 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { accessChangeOf } from '../../domain/access-events.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
+import { readAccessEvent } from '../../nats/access-event.ts';
 import type { NatsLink } from '../../nats/connection.ts';
 import { MalformedPayloadError, parsePayload } from '../../nats/guards.ts';
 import { streamInfo } from '../../nats/stream.ts';
 import { readStreamMessage } from '../../nats/stream-message.ts';
 import type { StreamPayload } from '../../nats/stream-message.ts';
 import {
+  ACCESS_SUBJECT,
   EVENTS_SUBJECT,
   MESSAGE_SUBJECTS,
   STREAM,
@@ -38,8 +41,9 @@ const FALLBACK_MAX_PAYLOAD = 64 * 1024;
  * sequence is the message id; `client_id` de-duplication is JetStream's `Nats-Msg-Id` within the
  * stream's duplicate window). Live messages come from one ordered consumer over `chat.*`, started
  * after the stream's last message when the gateway starts and made anew after its own position
- * at every reconnect, so this gateway sees every room in stream order, each message once. Room
- * events travel on core NATS.
+ * at every reconnect, so this gateway sees every room in stream order, each message once. The
+ * same feed carries the access events (`chat.access`), whose changes go to `onAccessChange`
+ * with their stream sequence as position. Room events travel on core NATS.
  */
 export class NatsBus implements MessageBus {
   private readonly listeners = new BusListeners();
@@ -146,9 +150,17 @@ export class NatsBus implements MessageBus {
     return this.listeners.onEvent(handler);
   }
 
-  /** NATS mode runs AUTH=open only, for now: no access change reaches it yet. */
   onAccessChange(handler: (update: AccessUpdate) => void): Subscription {
     return this.listeners.onAccessChange(handler);
+  }
+
+  /** The stream sequence the feed has passed, once it runs (waits as long as it takes). */
+  async accessFeedPosition(): Promise<number> {
+    while (this.lastSeq === undefined) {
+      if (this.closed) throw new UnavailableError('The bus is closed');
+      await this.feedPositioned(this.options.publishTimeoutMs);
+    }
+    return this.lastSeq;
   }
 
   isReady(): boolean {
@@ -268,6 +280,10 @@ export class NatsBus implements MessageBus {
   private deliver(msg: JsMsg): void {
     if (this.lastSeq !== undefined && msg.seq <= this.lastSeq) return;
     this.lastSeq = msg.seq;
+    if (msg.subject === ACCESS_SUBJECT) {
+      this.deliverAccess(msg);
+      return;
+    }
     const room = roomOfSubject(msg.subject);
     if (room === undefined || !this.listeners.listensTo(room)) return;
     const read = readStreamMessage(msg);
@@ -283,6 +299,17 @@ export class NatsBus implements MessageBus {
       text: payload.text,
       ts: payload.ts,
     });
+  }
+
+  /** An access event: checked, then its change (if it makes one) to the access listeners. */
+  private deliverAccess(msg: JsMsg): void {
+    const read = readAccessEvent(msg);
+    if (!read.ok) {
+      reportInternalError('access_event', new MalformedPayloadError(read.reason), this.log);
+      return;
+    }
+    const made = accessChangeOf(read.value);
+    if (made) this.listeners.emitAccessChange({ seq: msg.seq, change: made.change });
   }
 }
 

@@ -1,18 +1,12 @@
 import type { Message, Room } from '../../domain/message.ts';
-import { ChatError, ERRORS, UnavailableError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
-import { reportInternalError } from '../../internal-errors.ts';
 import type { NatsLink } from '../../nats/connection.ts';
-import { MalformedPayloadError } from '../../nats/guards.ts';
-import { parseHistoryAnswer } from '../../nats/history-ops.ts';
 import type {
   HistoryOp,
   HistoryReply,
   HistoryRequest,
   HistoryStatus,
 } from '../../nats/history-ops.ts';
-import { requestInParts } from '../../nats/parts.ts';
-import { historySubject } from '../../nats/subjects.ts';
+import { askHistory } from './ask-history.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
@@ -62,35 +56,10 @@ export class NatsHistoryClient implements HistoryClient {
     return this.call('status', {});
   }
 
-  private async call<Op extends HistoryOp>(
+  private call<Op extends HistoryOp>(
     op: Op,
     request: HistoryRequest<Op>,
   ): Promise<HistoryReply<Op>> {
-    if (!this.link.isConnected()) {
-      throw new UnavailableError('The history service cannot be reached: NATS is disconnected');
-    }
-    let answer: Uint8Array;
-    try {
-      answer = await requestInParts(
-        this.link.nc,
-        historySubject(op),
-        JSON.stringify(request),
-        this.timeoutMs,
-      );
-    } catch (error) {
-      throw new UnavailableError('The history service did not answer', { cause: error });
-    }
-    const reply = parseHistoryAnswer(op, answer);
-    if (!reply.ok) {
-      const malformed = new MalformedPayloadError(reply.reason);
-      reportInternalError('history_reply', malformed);
-      throw new UnavailableError('The history service did not answer', { cause: malformed });
-    }
-    const answered = reply.value;
-    if (answered.ok) return answered.result;
-    if (Object.hasOwn(ERRORS, answered.code) && answered.code !== 'unavailable') {
-      throw new ChatError(answered.code as ErrorCode, answered.message);
-    }
-    throw new UnavailableError(answered.message);
+    return askHistory(this.link, this.timeoutMs, op, request);
   }
 }

@@ -21,7 +21,12 @@ export class AccessState {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Takes the snapshot's state and position in place of what was known (a reload too). */
   load(snapshot: AccessSnapshot): void {
+    this.endedSessions.clear();
+    this.resets.clear();
+    this.revokedTokens.clear();
+    this.disabledUsers.clear();
     this.position = snapshot.position;
     for (const { sid, until } of snapshot.ended_sessions) this.endedSessions.set(sid, until);
     for (const { username, at, keep_sid } of snapshot.resets) {

@@ -1,11 +1,11 @@
 import cookie from '@fastify/cookie';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import type { AccountsClient, MessageBus, Subscription } from '../../bus/types.ts';
+import type { AccountsClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
-import type { AccessUpdate } from '../../domain/access-events.ts';
 import type { Principal } from '../../domain/identity.ts';
-import { ChatError } from '../../errors.ts';
+import { ChatError, UnavailableError } from '../../errors.ts';
 import { describeCodes } from '../routes/account-schemas.ts';
+import { followAccessChanges } from './access-feed.ts';
 import { AccessState } from './access-state.ts';
 import { Authenticator } from './authenticator.ts';
 import type { Identity } from './authenticator.ts';
@@ -76,7 +76,7 @@ export async function installAuthGate(
 
   const access = new AccessState();
   const sockets = new OpenSockets(access);
-  const feed = await followAccessChanges(deps.bus, accounts, access, sockets);
+  const feed = followAccessChanges(deps.bus, accounts, access, sockets, deps.log);
   const codec = new CredentialCodec(sessionSecret);
   const cookies = new SessionCookies(codec);
   const authenticator = new Authenticator({
@@ -97,6 +97,7 @@ export async function installAuthGate(
     const api = url.startsWith('/api/');
     const ws = url.startsWith('/ws/');
     if ((!api && !ws) || PUBLIC.has(`${request.method} ${url}`)) return;
+    if (!feed.isLoaded()) await loadedWithin(feed.loaded, config.natsRequestTimeoutMs);
     const identity = await authenticator.identify({
       authorization: request.headers.authorization,
       cookie: request.cookies[SESSION_COOKIE],
@@ -110,7 +111,7 @@ export async function installAuthGate(
   });
   app.addHook('onRoute', describeSecurity);
   app.addHook('onClose', () => {
-    feed.unsubscribe();
+    feed.stop();
     sockets.close();
   });
   return { mode: config.auth, accounts, codec, cookies, sockets };
@@ -145,31 +146,19 @@ export function securitySchemes(config: Config) {
 }
 
 /**
- * Subscribes to access changes first, then loads the snapshot, then applies what arrived
- * meanwhile past the snapshot's position: no change is missed or applied twice. Each change
- * that is new closes the WebSockets it ends.
+ * Waits for the access state at most `ms`: until it is loaded, no credentials can be checked
+ * against revocations, so a request that comes too early is `503 unavailable`.
  */
-async function followAccessChanges(
-  bus: MessageBus,
-  accounts: AccountsClient,
-  access: AccessState,
-  sockets: OpenSockets,
-): Promise<Subscription> {
-  let early: AccessUpdate[] | undefined = [];
-  const apply = (update: AccessUpdate) => {
-    if (access.apply(update)) sockets.recheck();
-  };
-  const subscription = bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
-  try {
-    access.load(await accounts.accessSnapshot());
-  } catch (error) {
-    subscription.unsubscribe();
-    throw error;
+async function loadedWithin(loaded: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([loaded.then(() => 'loaded' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    throw new UnavailableError('This gateway is still loading the access state; retry');
   }
-  const waiting = early;
-  early = undefined;
-  for (const update of waiting) apply(update);
-  return subscription;
 }
 
 /** `?access_token=` once; anything else (repeated, empty) is a bad credential: ''. */

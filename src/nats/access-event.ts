@@ -1,0 +1,101 @@
+/**
+ * An access event as the stream holds it (`chat.access`): the AccountEvent itself, as JSON. The
+ * history service applies it; every gateway's live feed derives the access change from it. Both
+ * check it here first: anyone who may publish on `chat.*` could put anything there.
+ */
+import type { AccountEvent } from '../domain/access-events.ts';
+import type { RegistrationPolicy } from '../domain/identity.ts';
+import {
+  isBoolean,
+  isInteger,
+  isRecord,
+  isString,
+  nullable,
+  objectOf,
+  parsePayload,
+} from './guards.ts';
+import type { Guard, Parsed } from './guards.ts';
+
+type Kind = AccountEvent['type'];
+type Of<K extends Kind> = Extract<AccountEvent, { type: K }>;
+
+const isType =
+  <K extends Kind>(type: K): Guard<K> =>
+  (value): value is K =>
+    value === type;
+
+const isPolicy = (value: unknown): value is RegistrationPolicy =>
+  value === 'invite' || value === 'open' || value === 'closed';
+
+const EVENTS: { [K in Kind]: Guard<Of<K>> } = {
+  user_registered: objectOf<Of<'user_registered'>>({
+    type: isType('user_registered'),
+    username: isString,
+    password_hash: isString,
+    created_at: isString,
+    invite: nullable(isString),
+    registration: isPolicy,
+  }),
+  user_seen: objectOf<Of<'user_seen'>>({
+    type: isType('user_seen'),
+    username: isString,
+    created_at: isString,
+  }),
+  password_changed: objectOf<Of<'password_changed'>>({
+    type: isType('password_changed'),
+    username: isString,
+    password_hash: isString,
+    at: isInteger,
+    keep_sid: nullable(isString),
+  }),
+  session_ended: objectOf<Of<'session_ended'>>({
+    type: isType('session_ended'),
+    sid: isString,
+    at: isInteger,
+    until: isInteger,
+  }),
+  token_created: objectOf<Of<'token_created'>>({
+    type: isType('token_created'),
+    id: isString,
+    username: isString,
+    name: isString,
+    token_hash: isString,
+    created_at: isString,
+  }),
+  token_revoked: objectOf<Of<'token_revoked'>>({
+    type: isType('token_revoked'),
+    id: isString,
+    username: isString,
+    at: isInteger,
+  }),
+  invite_created: objectOf<Of<'invite_created'>>({
+    type: isType('invite_created'),
+    code: isString,
+    created_by: nullable(isString),
+    created_at: isString,
+    expires_at: isString,
+  }),
+  invite_revoked: objectOf<Of<'invite_revoked'>>({
+    type: isType('invite_revoked'),
+    code: isString,
+    at: isInteger,
+  }),
+  user_disabled: objectOf<Of<'user_disabled'>>({
+    type: isType('user_disabled'),
+    username: isString,
+    disabled: isBoolean,
+    at: isInteger,
+  }),
+};
+
+export function isAccountEvent(value: unknown): value is AccountEvent {
+  if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(EVENTS, value.type)) {
+    return false;
+  }
+  return EVENTS[value.type as Kind](value);
+}
+
+/** The access event of a stream message on `chat.access`, checked. */
+export function readAccessEvent(msg: { data: Uint8Array; seq: number }): Parsed<AccountEvent> {
+  return parsePayload(msg.data, isAccountEvent, `access event ${msg.seq}`);
+}
