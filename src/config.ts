@@ -292,7 +292,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('CLOSE_GRACE', 'must be shorter than SHUTDOWN_TIMEOUT');
   }
   const natsUrlValue = natsUrl(env);
-  const auth = oneOf<AuthMode>(env, 'AUTH', ['accounts', 'jwt', 'open'], 'open');
+  const auth = oneOf<AuthMode>(env, 'AUTH', ['accounts', 'jwt', 'open'], 'accounts');
   const sessionSecret = secret(env, 'SESSION_SECRET');
   if (auth !== 'open' && natsUrlValue !== undefined && sessionSecret === undefined) {
     // every gateway must check the cookies any other gateway signed: one key, given to all

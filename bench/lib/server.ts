@@ -9,7 +9,7 @@ import type { ChatProcess } from '../../test/helpers/chat-server.ts';
 import { TestNatsServer } from '../../test/helpers/nats-server.ts';
 
 /** What every benchmarked server runs with: no rate limit, only warnings and errors logged. */
-export const BENCH_ENV = { RATE_LIMIT: '0', LOG_LEVEL: 'warn' } as const;
+export const BENCH_ENV = { AUTH: 'open', RATE_LIMIT: '0', LOG_LEVEL: 'warn' } as const;
 
 export interface BenchServer {
   proc: ChatProcess;

@@ -67,21 +67,25 @@ export interface ChatProcess {
  * Runs `src/main.ts` as its own process (through tsx; `entry` may name another script, such as
  * the build's `dist/main.js`) and waits for its startup line.
  */
+/** `env`: a variable given as undefined is left unset (e.g. `AUTH: undefined`: the default). */
 export async function spawnChat(
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
   args: string[] = [],
   entry: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<ChatProcess> {
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    AUTH: TEST_AUTH,
+    ...env,
+  };
+  for (const [name, value] of Object.entries(childEnv))
+    if (value === undefined) delete childEnv[name];
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      AUTH: TEST_AUTH,
-      ...env,
-    },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -84,14 +84,19 @@ describe('compiled build', () => {
     alice.close();
   });
 
-  it('runs AUTH=accounts and the operator commands from the build', async () => {
+  it('runs accounts mode by default, greets the first visitor with the admin account, and the operator commands', async () => {
     const dataDir = tempDir();
     const accounts = await spawnChat(
-      { DATA_DIR: dataDir, AUTH: 'accounts' },
+      { DATA_DIR: dataDir, AUTH: undefined },
       [],
       [path.join(DIST, 'main.js')],
     );
     try {
+      const page = await (
+        await fetch(accounts.url, { signal: AbortSignal.timeout(20_000) })
+      ).text();
+      expect(page).toContain('<meta name="chatroom-auth" content="accounts" />');
+      expect(page).toContain('<meta name="chatroom-first-account" content="true" />');
       const register = await fetch(`${accounts.url}/api/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -44,6 +44,7 @@ describe('configuration', () => {
       ALLOWED_ORIGINS: 'https://chat.example.com, http://localhost:3000',
       RATE_LIMIT: '0',
       NATS_URL: 'nats://127.0.0.1:4222',
+      AUTH: 'open',
       CONNECTIONS_PER_ADDRESS: '0',
       CLOSE_GRACE: '500ms',
       NATS_CONNECT_TIMEOUT: '0',
@@ -113,9 +114,9 @@ describe('configuration', () => {
 describe('identity and access configuration', () => {
   const secret = 'a secret of at least thirty-two bytes!';
 
-  it('defaults to AUTH=open (for now) and REGISTRATION=invite, with no secret', () => {
+  it('defaults to AUTH=accounts and REGISTRATION=invite, with no secret', () => {
     expect(loadConfig({})).toMatchObject({
-      auth: 'open',
+      auth: 'accounts',
       registration: 'invite',
       sessionSecret: undefined,
       jwt: undefined,
@@ -178,12 +179,11 @@ describe('identity and access configuration', () => {
   });
 
   it('warns about AUTH=open only when HOST is not a loopback address', () => {
-    expect(openModeWarning(loadConfig({}))).toMatch(/AUTH=open and HOST=0\.0\.0\.0/);
-    expect(openModeWarning(loadConfig({ HOST: '192.168.1.5' }))).toBeDefined();
+    expect(openModeWarning(loadConfig({ AUTH: 'open' }))).toMatch(/AUTH=open and HOST=0\.0\.0\.0/);
+    expect(openModeWarning(loadConfig({ AUTH: 'open', HOST: '192.168.1.5' }))).toBeDefined();
     for (const host of ['127.0.0.1', 'localhost', '::1']) {
-      expect(openModeWarning(loadConfig({ HOST: host })), host).toBeUndefined();
+      expect(openModeWarning(loadConfig({ AUTH: 'open', HOST: host })), host).toBeUndefined();
     }
-    const accounts = loadConfig({ AUTH: 'accounts' });
-    expect(openModeWarning(accounts)).toBeUndefined();
+    expect(openModeWarning(loadConfig({}))).toBeUndefined();
   });
 });
