@@ -126,3 +126,31 @@ export async function spawnChat(
     },
   };
 }
+
+export interface AdminRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `node src/main.ts admin ARGS` (what `npm run admin -- ARGS` and `node dist/main.js admin` run)
+ * as a process with these variables, `stdin` written to it.
+ */
+export function runAdmin(
+  env: Record<string, string>,
+  args: string[],
+  stdin?: string,
+): Promise<AdminRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'admin', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}

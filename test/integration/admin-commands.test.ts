@@ -1,29 +1,11 @@
 /** The operator commands, run as processes where DATA_DIR lives, beside a running server. */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestChat, tempDir } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
+import { runAdmin, startTestChat, tempDir } from '../helpers/chat-server.ts';
+import type { AdminRun, TestChat } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node src/main.ts admin ARGS` (what `npm run admin -- ARGS` and `node dist/main.js admin` run). */
-function admin(dataDir: string, args: string[], stdin?: string): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'admin', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, AUTH: 'accounts', LOG_LEVEL: 'warn' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function admin(dataDir: string, args: string[], stdin?: string): Promise<AdminRun> {
+  return runAdmin({ DATA_DIR: dataDir, AUTH: 'accounts' }, args, stdin);
 }
 
 let server: TestChat;

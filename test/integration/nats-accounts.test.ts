@@ -4,13 +4,12 @@
  * NATS_URL. A session or token that ends on one gateway stops working on the other within the
  * contract's 5 s, and the WebSockets it opened there close (4401, 4403 for a disabled user).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, spawnChat, tempDir } from '../helpers/chat-server.ts';
+import { runAdmin, spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -207,19 +206,7 @@ describe('sessions across gateways (NATS mode)', () => {
 
 /** `chatroom admin ARGS` in NATS mode, with a DATA_DIR of its own (it must not need one). */
 function operator(args: string[], stdin?: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'admin', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env(tempDir()), LOG_LEVEL: 'warn' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(stdin);
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
+  return runAdmin(env(tempDir()), args, stdin);
 }
 
 describe('operator commands in NATS mode', () => {
