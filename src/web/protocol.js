@@ -4,12 +4,12 @@
  * limits a client needs before the server tells it its own (`GET /api/config`), and the checks
  * that turn untrusted JSON into those types. No DOM: Node clients load this module too.
  *
- * The types are the server's own (src/protocol.ts, src/domain/message.ts), referenced here for
+ * The types are the server's own (src/protocol.ts, src/domain/message.ts, src/domain/rooms.ts), referenced here for
  * the type checker only: comments, so nothing of the server is loaded at run time.
  */
 
 /** @typedef {import('../domain/message.ts').Message} Message */
-/** @typedef {import('../domain/message.ts').Room} Room */
+/** @typedef {import('../domain/rooms.ts').Room} Room */
 /** @typedef {import('../protocol.ts').ServerFrame} ServerFrame */
 /** @typedef {import('../protocol.ts').ClientFrame} ClientFrame */
 /** @typedef {import('../protocol.ts').ClientConfig} ClientConfig */

@@ -37,7 +37,7 @@ export function createRooms(conn, deps) {
         button.type = 'button';
         const hash = h('span', 'room-hash', '#');
         hash.setAttribute('aria-hidden', 'true');
-        button.append(hash, h('span', 'room-label', r.name));
+        button.append(hash, h('span', 'room-label', r.name ?? ''));
         if (room && r.id === room.id) button.setAttribute('aria-current', 'page');
         button.addEventListener('click', () => select(r));
         item.append(button);
