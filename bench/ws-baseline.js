@@ -82,7 +82,13 @@ wss.on('connection', (ws, request) => {
   const here = room(serverId);
   here.members.add(ws);
   here.users.set(username, (here.users.get(username) ?? 0) + 1);
-  send(ws, { type: 'history', messages: here.recent, last_id: lastId });
+  send(ws, {
+    type: 'history',
+    messages: here.recent,
+    updates: [],
+    last_id: lastId,
+    last_seq: lastId,
+  });
   send(ws, { type: 'presence', users: [...here.users.keys()].sort(), total: here.users.size });
 
   ws.on('message', (data) => {
@@ -95,12 +101,13 @@ wss.on('connection', (ws, request) => {
       username,
       text: frame.text,
       ts: new Date().toISOString(),
+      seq: lastId,
     };
     here.recent.push(message);
     if (here.recent.length > REPLAY) here.recent.shift();
     const serialized = serialize({ type: 'message', ...message });
     for (const member of here.members) member.send(serialized);
-    send(ws, { type: 'ack', client_id: frame.clientId, id: message.id });
+    send(ws, { type: 'ack', client_id: frame.clientId, id: message.id, seq: message.seq });
   });
   ws.on('close', () => {
     here.members.delete(ws);

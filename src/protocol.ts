@@ -2,7 +2,7 @@
  * The WebSocket wire protocol: what clients send, what the server sends, and the one place where
  * untrusted client frames become typed values or an `error` frame.
  */
-import type { Message } from './domain/message.ts';
+import type { Message, Tombstone } from './domain/message.ts';
 import { isValidClientId } from './domain/message.ts';
 import type { ERRORS, ErrorCode } from './errors.ts';
 
@@ -15,11 +15,21 @@ export type FrameErrorCode = {
 }[ErrorCode];
 
 export type ServerFrame =
-  | { type: 'history'; messages: Message[]; last_id: number; more?: true; reset?: true }
+  | {
+      type: 'history';
+      messages: Message[];
+      /** With `since`: older messages that changed after it, tombstones too, in seq order. */
+      updates: Array<Message | Tombstone>;
+      last_id: number;
+      last_seq: number;
+      more?: true;
+      more_updates?: true;
+      reset?: true;
+    }
   /** The first PRESENCE_PAGE_LIMIT names, sorted; `more` when `total` is larger. */
   | { type: 'presence'; users: string[]; total: number; more?: true }
   | ({ type: 'message' } & Message)
-  | { type: 'ack'; client_id: string | null; id: number }
+  | { type: 'ack'; client_id: string | null; id: number; seq: number }
   | { type: 'join' | 'leave'; username: string }
   | { type: 'presence_diff'; joins: string[]; leaves: string[] }
   | { type: 'typing'; username: string }
@@ -66,8 +76,9 @@ export const HISTORY_FRAME_MAX_BYTES = 1024 * 1024;
 export const REST_PAGE_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * What a `history` frame's `messages` array may take: the frame less its largest envelope (the
- * longest `last_id`, every flag), so that the whole frame stays within HISTORY_FRAME_MAX_BYTES.
+ * What a `history` frame's `messages` and `updates` arrays may take together: the frame less its
+ * largest envelope (the longest positions, every flag), so that the whole frame stays within
+ * HISTORY_FRAME_MAX_BYTES.
  */
 export const HISTORY_MESSAGES_MAX_BYTES =
   HISTORY_FRAME_MAX_BYTES -
@@ -75,8 +86,11 @@ export const HISTORY_MESSAGES_MAX_BYTES =
     serialize({
       type: 'history',
       messages: [],
+      updates: [],
       last_id: Number.MAX_SAFE_INTEGER,
+      last_seq: Number.MAX_SAFE_INTEGER,
       more: true,
+      more_updates: true,
       reset: true,
     }),
   ) -

@@ -14,7 +14,7 @@ import type {
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Invite, TokenInfo, User } from '../domain/identity.ts';
-import type { Message, MessageDraft } from '../domain/message.ts';
+import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
 
@@ -129,7 +129,10 @@ export interface HistoryClient {
   updateRoom(id: number, update: RoomUpdate, viewer: Viewer | null): Promise<Room>;
   /** The DM of the viewer and `username`; `existed`: it was opened before. */
   openDm(username: string, viewer: Viewer | null): Promise<{ room: Room; existed: boolean }>;
-  messages(page: MessagePage): Promise<Message[]>;
+  /** A page by id (`before`/`after`: no deleted messages), or what changed after a seq. */
+  messages(page: MessagePage): Promise<Array<Message | Tombstone>>;
+  /** One message of the room as REST shows it; undefined when unknown or deleted. */
+  message(serverId: number, id: number): Promise<Message | undefined>;
   /**
    * A joining client's replay. It holds every message published before the call (the NATS
    * history service waits until it has persisted the stream up to the request).

@@ -2,11 +2,11 @@
  * What a history query asks and answers: pages of a room's messages and a joining client's
  * replay. Plain data, the same in-process and over NATS.
  */
-import type { Message } from './message.ts';
+import type { Message, Tombstone } from './message.ts';
 
 export interface ReplayRequest {
   serverId: number;
-  /** The client's last seen id; undefined for a fresh join. */
+  /** The client's position: the last seq it holds (an old client's last message id works too). */
   since?: number | undefined;
   /** Messages for a fresh join (HISTORY_REPLAY). */
   replayCount: number;
@@ -21,14 +21,20 @@ export interface ReplayRequest {
 }
 
 export interface Replay {
+  /** Messages with id > since (not deleted), oldest first; a fresh join's: the newest. */
   messages: Message[];
-  /**
-   * The room's newest id when the replay was read. Every message with an id up to it that the
-   * replay leaves out is older than the replay (or, with `more`, pageable through REST).
-   */
+  /** With `since`: the messages with id <= since changed after it, tombstones too, in seq order. */
+  updates: Array<Message | Tombstone>;
+  /** The room's newest id when the replay was read, deleted messages included. */
   lastId: number;
+  /**
+   * The room's largest seq when the replay was read: every change up to it is in the replay (or,
+   * with the flags, pageable through REST); live changes above it follow.
+   */
+  lastSeq: number;
   more: boolean;
-  /** `since` was past the room's newest id: the answer is a fresh join's. */
+  moreUpdates: boolean;
+  /** `since` was past the room's last seq: the answer is a fresh join's. */
   reset: boolean;
 }
 
@@ -37,6 +43,8 @@ export interface MessagePage {
   limit: number;
   before?: number | undefined;
   after?: number | undefined;
+  /** Messages with seq > this, tombstones included, in seq order (not with before/after). */
+  changedAfter?: number | undefined;
   /** Most bytes of JSON the page may take as one array: it then holds fewer than `limit`. */
   maxBytes?: number | undefined;
 }

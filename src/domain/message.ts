@@ -5,7 +5,42 @@ export interface Message {
   username: string;
   text: string;
   ts: string;
+  /** The `seq` of the latest change to it (its id until it is edited or reacted to). */
+  seq: number;
+  /** Server time of the latest edit. */
+  edited_at?: string;
+  /** The message of the same room it answers. */
+  reply_to?: number;
+  /** The replied-to message's author and the start of its current text, made when read. */
+  quote?: Quote;
+  /** One entry per emoji that has users, in order of first use. */
+  reactions?: Reaction[];
 }
+
+export interface Quote {
+  username: string;
+  text: string;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** In the order they reacted. */
+  users: string[];
+}
+
+/** What remains of a deleted message: no text, nothing else (deleted means gone). */
+export interface Tombstone {
+  id: number;
+  server_id: number;
+  username: string;
+  ts: string;
+  seq: number;
+  deleted: true;
+}
+
+/** The longest quote of a replied-to message, in code points. */
+export const QUOTE_MAX_CHARS = 200;
 
 /** What a sender asks to publish; the id and timestamp are the server's. */
 export interface MessageDraft {

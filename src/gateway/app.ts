@@ -18,7 +18,7 @@ import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomMemberRoutes } from './routes/room-members.ts';
 import { roomRoutes } from './routes/rooms.ts';
-import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
+import { errorSchema, messageSchema, roomSchema, tombstoneSchema } from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
@@ -91,6 +91,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   app.addSchema(roomSchema);
   app.addSchema(messageSchema);
+  app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
   // Before every route, in this order (hooks of one kind run in the order they are added): the
   // safety headers, on every answer; who calls (the gate, which also documents it in each

@@ -51,6 +51,10 @@ export class EmbeddedHistoryClient implements HistoryClient {
     return this.call(() => this.history.messages(page));
   }
 
+  message(serverId: number, id: number) {
+    return this.call(() => this.history.message(serverId, id));
+  }
+
   replay(request: ReplayRequest): Promise<Replay> {
     return this.call(() => this.history.replay(request));
   }

@@ -1,6 +1,6 @@
 import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
-import type { Message } from '../domain/message.ts';
+import type { Message, Tombstone } from '../domain/message.ts';
 import type { StateEvent } from '../domain/access-events.ts';
 import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
@@ -131,28 +131,72 @@ export class HistoryService implements DurableLog {
     return outcomes;
   }
 
-  messages(page: MessagePage): Message[] {
-    return this.store.messages(page);
-  }
-
   /**
-   * A joining client's history: with `since` (up to the room's newest id) the oldest messages
-   * after it that fit `sinceLimit` and `maxBytes`, `more` when some were left out; else the newest
+   * A joining client's history. With `since` (up to the room's last seq): the oldest messages
+   * after it that fit `sinceLimit` and `maxBytes`, then, in what room is left, the older messages
+   * that changed after it (`updates`), each with its flag when some were left out. Else the newest
    * of the last `replayCount` that fit `maxBytes`.
    */
   replay(request: ReplayRequest): Replay {
-    // One synchronous read: the messages and lastId describe the same moment.
-    const lastId = this.store.lastId(request.serverId);
     const { serverId, since, maxBytes } = request;
-    if (since !== undefined && since <= lastId) {
-      const page = this.store.page({ serverId, after: since, limit: request.sinceLimit, maxBytes });
-      return { messages: page.messages, lastId, more: page.more, reset: false };
+    // One read transaction: the messages, updates and positions describe the same moment.
+    return this.store.transaction(() => {
+      const lastId = this.store.lastId(serverId);
+      const lastSeq = this.store.lastSeq(serverId);
+      if (since !== undefined && since <= lastSeq) {
+        const page = this.store.page({
+          serverId,
+          after: since,
+          limit: request.sinceLimit,
+          maxBytes,
+        });
+        const room = maxBytes - Buffer.byteLength(JSON.stringify(page.messages));
+        const updates = this.store.updates(serverId, since, request.sinceLimit, room);
+        const first = updates.entries[0];
+        // the first update is taken even when it does not fit: leave it for REST then
+        if (first && Buffer.byteLength(JSON.stringify([first])) > room) {
+          updates.entries = [];
+          updates.more = true;
+        }
+        return {
+          messages: page.messages,
+          updates: updates.entries,
+          lastId,
+          lastSeq,
+          more: page.more,
+          moreUpdates: updates.more,
+          reset: false,
+        };
+      }
+      const messages =
+        request.replayCount === 0
+          ? []
+          : this.store.messages({ serverId, limit: request.replayCount, maxBytes });
+      return {
+        messages,
+        updates: [],
+        lastId,
+        lastSeq,
+        more: false,
+        moreUpdates: false,
+        reset: since !== undefined,
+      };
+    });
+  }
+
+  /** A page of messages: by id (`before`/`after`), or what changed after a seq. */
+  messages(page: MessagePage): Array<Message | Tombstone> {
+    if (page.changedAfter !== undefined) {
+      return this.store.changedAfter(page.serverId, page.changedAfter, page.limit, page.maxBytes)
+        .entries;
     }
-    const messages =
-      request.replayCount === 0
-        ? []
-        : this.store.messages({ serverId, limit: request.replayCount, maxBytes });
-    return { messages, lastId, more: false, reset: since !== undefined };
+    return this.store.messages(page);
+  }
+
+  /** One message of a room as REST shows it; undefined when unknown or deleted. */
+  message(serverId: number, id: number): Message | undefined {
+    const entry = this.store.entry(serverId, id);
+    return entry && !('deleted' in entry) ? entry : undefined;
   }
 
   close(): void {

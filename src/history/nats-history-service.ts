@@ -80,6 +80,7 @@ export class NatsHistoryService {
     update_room: ({ id, update, viewer }) => this.rooms.updateRoom(id, update, viewer),
     open_dm: ({ username, viewer }) => this.rooms.openDm(username, viewer),
     messages: (page) => this.history.messages(page),
+    message: ({ serverId, id }) => this.history.message(serverId, id) ?? null,
     replay: async (request) => {
       await this.applier.waitApplied(await lastSeqOf(this.link.jsm, request.serverId));
       return this.history.replay(request);

@@ -4,7 +4,7 @@
  * edge, once, and only then used as a typed value; one that does not pass is dropped or answered
  * with an error, never trusted. Small guards that compose, as `protocol.ts` checks client frames.
  */
-import type { Message } from '../domain/message.ts';
+import type { Message, Quote, Reaction, Tombstone } from '../domain/message.ts';
 import type { Room } from '../domain/rooms.ts';
 
 export type Guard<T> = (value: unknown) => value is T;
@@ -61,7 +61,27 @@ export const isMessage: Guard<Message> = objectOf<Message>({
   username: isString,
   text: isString,
   ts: isString,
+  seq: isInteger,
+  edited_at: optional(isString),
+  reply_to: optional(isInteger),
+  quote: optional(objectOf<Quote>({ username: isString, text: isString })),
+  reactions: optional(
+    arrayOf(objectOf<Reaction>({ emoji: isString, count: isInteger, users: arrayOf(isString) })),
+  ),
 });
+
+export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({
+  id: isInteger,
+  server_id: isInteger,
+  username: isString,
+  ts: isString,
+  seq: isInteger,
+  deleted: (value): value is true => value === true,
+});
+
+/** A message or, once deleted, its tombstone. */
+export const isEntry = (value: unknown): value is Message | Tombstone =>
+  isRecord(value) && value.deleted === true ? isTombstone(value) : isMessage(value);
 
 export const isRoom: Guard<Room> = objectOf<Room>({
   id: isInteger,

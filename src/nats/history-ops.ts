@@ -17,11 +17,12 @@ import type {
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
-import type { Message } from '../domain/message.ts';
+import type { Message, Tombstone } from '../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
   isBoolean,
+  isEntry,
   isInteger,
   isMessage,
   isRecord,
@@ -74,7 +75,9 @@ export interface HistoryOps {
     request: { username: string; viewer: Viewer | null };
     reply: { room: Room; existed: boolean };
   };
-  messages: { request: MessagePage; reply: Message[] };
+  messages: { request: MessagePage; reply: Array<Message | Tombstone> };
+  /** `null`: no such message in the room, or deleted. */
+  message: { request: { serverId: number; id: number }; reply: Message | null };
   replay: { request: ReplayRequest; reply: Replay };
   status: { request: NoArguments; reply: HistoryStatus };
   // accounts (the AccountsClient port): a password travels only to the history service
@@ -207,9 +210,14 @@ const CHECKS: {
       limit: isInteger,
       before: optional(isInteger),
       after: optional(isInteger),
+      changedAfter: optional(isInteger),
       maxBytes: optional(isInteger),
     }),
-    reply: arrayOf(isMessage),
+    reply: arrayOf(isEntry),
+  },
+  message: {
+    request: objectOf<{ serverId: number; id: number }>({ serverId: isInteger, id: isInteger }),
+    reply: nullable(isMessage),
   },
   replay: {
     request: objectOf<ReplayRequest>({
@@ -221,8 +229,11 @@ const CHECKS: {
     }),
     reply: objectOf<Replay>({
       messages: arrayOf(isMessage),
+      updates: arrayOf(isEntry),
       lastId: isInteger,
+      lastSeq: isInteger,
       more: isBoolean,
+      moreUpdates: isBoolean,
       reset: isBoolean,
     }),
   },

@@ -111,6 +111,34 @@ const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX room_members_by_user ON room_members(username, server_id);
   `,
+  `
+  -- conversations: every change to a room (a message, an edit, a delete, a reaction) takes a seq
+  -- from the counter of message ids (stream_position.applied_seq); a message keeps the seq of
+  -- its latest change, so a catch-up reads what changed by seq, with an index
+  ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET seq = id;
+  ALTER TABLE messages ADD COLUMN edited_at TEXT;
+  ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+  ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX messages_by_room_seq ON messages(server_id, seq);
+  CREATE TABLE reactions (
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    emoji TEXT NOT NULL,
+    username TEXT NOT NULL,
+    seq INTEGER NOT NULL,               -- the change that set it: users in the order they reacted
+    PRIMARY KEY (message_id, emoji, username)
+  ) WITHOUT ROWID;
+  -- idempotent resends of edits, deletes and reactions (messages keep their client_id column)
+  CREATE TABLE change_ids (
+    server_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts TEXT NOT NULL,
+    PRIMARY KEY (server_id, username, kind, client_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

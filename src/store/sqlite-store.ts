@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Message } from '../domain/message.ts';
+import type { Message, Tombstone } from '../domain/message.ts';
 import { AccountsStore } from './accounts-store.ts';
+import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
+import type { MessageRow } from './message-rows.ts';
 import { migrate } from './migrations.ts';
 import { RoomsStore } from './rooms-store.ts';
 
@@ -14,6 +16,13 @@ export interface NewMessage {
   text: string;
   ts: string;
   client_id?: string | undefined;
+  reply_to?: number | undefined;
+}
+
+/** Entries (messages and tombstones) of a catch-up, and whether more were left out. */
+export interface EntriesPage {
+  entries: Array<Message | Tombstone>;
+  more: boolean;
 }
 
 export interface MessageQuery {
@@ -35,6 +44,7 @@ export interface MessagesPage {
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly reader: MessageReader;
   /** Rooms and their members. */
   readonly rooms: RoomsStore;
   /** Accounts, tokens, invites and ended sessions, and the log of state events. */
@@ -58,18 +68,36 @@ export class SqliteStore {
     this.db = db;
     this.rooms = new RoomsStore(db);
     this.accounts = new AccountsStore(db, this.rooms);
+    this.reader = new MessageReader(db);
     this.stmt = {
-      insertMessage: db.prepare<[number | null, number, string, string, string, string | null]>(
-        'INSERT INTO messages (id, server_id, username, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)',
+      insertMessage: db.prepare<
+        [number, number, string, string, string, string | null, number, number | null]
+      >(
+        'INSERT INTO messages (id, server_id, username, text, ts, client_id, seq, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      latest: db.prepare<[number, number, number], Message>(
-        'SELECT id, server_id, username, text, ts FROM messages WHERE server_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+      // deleted messages are left out of pages and replays (deleted means gone)
+      latest: db.prepare<[number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND id < ? AND deleted = 0 ORDER BY id DESC LIMIT ?`,
       ),
-      after: db.prepare<[number, number, number], Message>(
-        'SELECT id, server_id, username, text, ts FROM messages WHERE server_id = ? AND id > ? ORDER BY id ASC LIMIT ?',
+      after: db.prepare<[number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND id > ? AND deleted = 0 ORDER BY id ASC LIMIT ?`,
+      ),
+      // what changed: tombstones included, in seq order
+      changedAfter: db.prepare<[number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      // a catch-up's updates: messages the client had (id <= X) that changed since (seq > X)
+      updates: db.prepare<[number, number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND seq > ? AND id <= ? ORDER BY seq LIMIT ?`,
+      ),
+      one: db.prepare<[number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND id = ?`,
       ),
       lastId: db.prepare<[number], { id: number | null }>(
         'SELECT max(id) AS id FROM messages WHERE server_id = ?',
+      ),
+      lastSeq: db.prepare<[number], { seq: number | null }>(
+        'SELECT max(seq) AS seq FROM messages WHERE server_id = ?',
       ),
       maxId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM messages'),
       appliedSeq: db.prepare<[], { seq: number }>(
@@ -97,22 +125,64 @@ export class SqliteStore {
     return this.db.transaction(work)();
   }
 
+  /**
+   * Stores one message (inside the caller's transaction). Its id, which is also its seq, comes
+   * from the log (JetStream's sequence) or, in embedded mode, from the counter: one past the
+   * last seq given, which edits and reactions take from too.
+   */
   insertOne(m: NewMessage): Message {
-    const info = this.stmt.insertMessage.run(
-      m.id ?? null,
+    const id = m.id ?? this.appliedSeq() + 1;
+    this.stmt.insertMessage.run(
+      id,
       m.server_id,
       m.username,
       m.text,
       m.ts,
       m.client_id ?? null,
+      id,
+      m.reply_to ?? null,
     );
-    return {
-      id: Number(info.lastInsertRowid),
+    if (m.id === undefined) this.setAppliedSeq(id);
+    const message: Message = {
+      id,
       server_id: m.server_id,
       username: m.username,
       text: m.text,
       ts: m.ts,
+      seq: id,
     };
+    if (m.reply_to !== undefined) message.reply_to = m.reply_to;
+    return message;
+  }
+
+  /** A message of the room as REST shows it (with its quote); a tombstone when deleted. */
+  entry(serverId: number, id: number): Message | Tombstone | undefined {
+    const row = this.stmt.one.get(serverId, id);
+    return row && this.reader.entry(row);
+  }
+
+  /** The room's messages with seq > `seq`, tombstones included, in seq order. */
+  changedAfter(serverId: number, seq: number, limit: number, maxBytes = Infinity): EntriesPage {
+    return capped(
+      this.stmt.changedAfter.iterate(serverId, seq, limit + 1),
+      limit,
+      maxBytes,
+      (row) => this.reader.entry(row),
+    );
+  }
+
+  /** The messages with id <= `since` changed after it, tombstones included, in seq order. */
+  updates(serverId: number, since: number, limit: number, maxBytes: number): EntriesPage {
+    return capped(
+      this.stmt.updates.iterate(serverId, since, since, limit + 1),
+      limit,
+      maxBytes,
+      (row) => this.reader.entry(row),
+    );
+  }
+
+  lastSeq(serverId: number): number {
+    return this.stmt.lastSeq.get(serverId)?.seq ?? 0;
   }
 
   /** The id of the first message sent with this client_id at or after `sinceTs`, if any. */
@@ -137,18 +207,20 @@ export class SqliteStore {
    */
   page(query: MessageQuery): MessagesPage {
     const maxBytes = query.maxBytes ?? Infinity;
+    const read = (row: MessageRow) => this.reader.message(row);
     if (query.after !== undefined) {
       const rows = this.stmt.after.iterate(query.serverId, query.after, query.limit + 1);
-      return capped(rows, query.limit, maxBytes);
+      const page = capped(rows, query.limit, maxBytes, read);
+      return { messages: page.entries, more: page.more };
     }
     const rows = this.stmt.latest.iterate(
       query.serverId,
       query.before ?? Number.MAX_SAFE_INTEGER,
       query.limit + 1,
     );
-    const page = capped(rows, query.limit, maxBytes);
-    page.messages.reverse();
-    return page;
+    const page = capped(rows, query.limit, maxBytes, read);
+    page.entries.reverse();
+    return { messages: page.entries, more: page.more };
   }
 
   lastId(serverId: number): number {
@@ -186,22 +258,28 @@ export class SqliteStore {
 }
 
 /**
- * Takes rows while they fit `limit` and `maxBytes` (the JSON array of them, brackets and commas
- * included, as it is sent); the first row is always taken, so that paging never stalls.
+ * Takes rows, as `read` makes them, while they fit `limit` and `maxBytes` (the JSON array of
+ * them, brackets and commas included, as it is sent); the first is always taken, so that paging
+ * never stalls.
  */
-function capped(rows: Iterator<Message>, limit: number, maxBytes: number): MessagesPage {
-  const messages: Message[] = [];
+function capped<T>(
+  rows: Iterator<MessageRow>,
+  limit: number,
+  maxBytes: number,
+  read: (row: MessageRow) => T,
+): { entries: T[]; more: boolean } {
+  const entries: T[] = [];
   let bytes = 2;
   try {
     for (let next = rows.next(); !next.done; next = rows.next()) {
-      const size = Buffer.byteLength(JSON.stringify(next.value)) + (messages.length > 0 ? 1 : 0);
-      if (messages.length === limit || (messages.length > 0 && bytes + size > maxBytes)) {
-        return { messages, more: true };
-      }
+      if (entries.length === limit) return { entries, more: true };
+      const entry = read(next.value);
+      const size = Buffer.byteLength(JSON.stringify(entry)) + (entries.length > 0 ? 1 : 0);
+      if (entries.length > 0 && bytes + size > maxBytes) return { entries, more: true };
       bytes += size;
-      messages.push(next.value);
+      entries.push(entry);
     }
-    return { messages, more: false };
+    return { entries, more: false };
   } finally {
     rows.return?.();
   }

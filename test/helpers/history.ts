@@ -44,3 +44,16 @@ export async function createRoom(baseUrl: string, name: string): Promise<number>
   }
   return ((await response.json()) as { id: number }).id;
 }
+
+/**
+ * Messages as their transcript lines show them: as REST does, less what never reaches the
+ * transcript (`seq`, `quote`, `mentions`, `mention_room`, `reactions`).
+ */
+export function asTranscript(messages: readonly Message[]): Array<Record<string, unknown>> {
+  return messages.map((message) => {
+    const line: Record<string, unknown> = { ...message };
+    for (const field of ['seq', 'quote', 'mentions', 'mention_room', 'reactions'])
+      delete line[field];
+    return line;
+  });
+}

@@ -80,6 +80,7 @@ describe('compiled build', () => {
       type: 'ack',
       client_id: 'b1',
       id: message.id,
+      seq: message.id,
     });
     alice.close();
   });

@@ -10,7 +10,7 @@ import type { Message } from '../../src/domain/message.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { createRoom, readTranscript } from '../helpers/history.ts';
+import { asTranscript, createRoom, readTranscript } from '../helpers/history.ts';
 
 const MiB = 1024 * 1024;
 const FRAME_MAX = 1 * MiB;
@@ -150,7 +150,7 @@ describe('transcript lines', () => {
     const rest = (await (
       await fetch(`${server.url}/api/servers/${target}/messages`)
     ).json()) as Message[];
-    expect(readTranscript(server.dataDir, target)).toEqual(rest);
+    expect(readTranscript(server.dataDir, target)).toEqual(asTranscript(rest));
     const file = path.join(server.dataDir, 'message_history', `server_${target}_history.jsonl`);
     const raw = fs.readFileSync(file, 'utf8');
     expect(raw.split(/\r\n|[\n\v\f\r\u0085\u2028\u2029]/).filter(Boolean)).toHaveLength(3);

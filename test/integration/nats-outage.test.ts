@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
-import { allMessages, createRoom, readTranscript } from '../helpers/history.ts';
+import { asTranscript, allMessages, createRoom, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomView } from '../helpers/room-view.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
@@ -73,7 +73,7 @@ async function expectViewsMatchHistory(room: number): Promise<void> {
       () => readTranscript(historyDir, room),
       (lines) => lines.length === stored.length,
     ),
-  ).toEqual(stored);
+  ).toEqual(asTranscript(stored));
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { allMessages, readTranscript } from '../helpers/history.ts';
+import { asTranscript, allMessages, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 let nats: TestNatsServer;
@@ -154,7 +154,7 @@ describe('two gateways and a history service behave as one chat', () => {
         () => readTranscript(historyDir, room),
         (lines) => lines.length === total,
       ),
-    ).toEqual(stored);
+    ).toEqual(asTranscript(stored));
   });
 
   it('loses and repeats nothing for clients joining the other gateway while messages flow', async () => {
@@ -265,7 +265,7 @@ describe('failures', () => {
       ...Array.from({ length: total }, (_, i) => `h${i}`),
       'sent while history is down',
     ]);
-    expect(readTranscript(historyDir, room)).toEqual(stored);
+    expect(readTranscript(historyDir, room)).toEqual(asTranscript(stored));
     const { history: replay } = await join(gatewayB, room, 'late');
     expect(replay.messages.map((m) => m.id)).toEqual(stored.slice(-50).map((m) => m.id));
     expect(await readyz(gatewayB)).toBe(200);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { allMessages, readTranscript } from '../helpers/history.ts';
+import { asTranscript, allMessages, readTranscript } from '../helpers/history.ts';
 
 const running: ChatProcess[] = [];
 
@@ -130,7 +130,7 @@ describe('durability', () => {
       expect(byText.get(`kill test ${clientId.slice(1)}`)).toBe(id);
     }
     expect(new Set(stored.map((m) => m.text)).size).toBe(stored.length);
-    expect(readTranscript(dataDir, 1)).toEqual(stored);
+    expect(readTranscript(dataDir, 1)).toEqual(asTranscript(stored));
 
     // resending everything with the same client_ids creates nothing new and acks the same ids
     const { client: again, history } = await ChatClient.join(
@@ -161,6 +161,6 @@ describe('durability', () => {
     const second = await start({ DATA_DIR: dataDir });
     const stored = await allMessages(second.url, 1);
     expect(stored.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
-    expect(readTranscript(dataDir, 1)).toEqual(stored);
+    expect(readTranscript(dataDir, 1)).toEqual(asTranscript(stored));
   });
 });

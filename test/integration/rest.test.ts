@@ -111,6 +111,7 @@ describe('message history', () => {
       username: 'alice',
       text: 'h51',
       ts: expect.stringMatching(/Z$/),
+      seq: ids[50],
     });
   });
 
@@ -138,6 +139,38 @@ describe('message history', () => {
       expect(status, query).toBe(400);
       expect(body).toMatchObject({ code: 'bad_request', message: expect.any(String) });
     }
+  });
+
+  it('answers what changed after a seq, in seq order, and refuses changed_after with before/after', async () => {
+    const changed = (await api(`/api/servers/${room}/messages?changed_after=${ids[139]}`))
+      .body as Array<{ id: number; seq: number }>;
+    expect(changed.map((m) => m.seq)).toEqual(ids.slice(140));
+    const limited = (await api(`/api/servers/${room}/messages?changed_after=0&limit=3`))
+      .body as Array<{ seq: number }>;
+    expect(limited.map((m) => m.seq)).toEqual(ids.slice(0, 3));
+    for (const query of [
+      `changed_after=1&after=1`,
+      `changed_after=1&before=9`,
+      'changed_after=-1',
+    ]) {
+      expect(await api(`/api/servers/${room}/messages?${query}`), query).toMatchObject({
+        status: 400,
+        body: { code: 'bad_request' },
+      });
+    }
+  });
+
+  it('answers one message by id, 404 not_found for one the room does not have', async () => {
+    expect((await api(`/api/servers/${room}/messages/${ids[3]}`)).body).toMatchObject({
+      id: ids[3],
+      text: 'h4',
+      seq: ids[3],
+    });
+    expect(await api(`/api/servers/1/messages/${ids[3]}`)).toMatchObject({
+      status: 404,
+      body: { code: 'not_found' },
+    });
+    expect((await api(`/api/servers/${room}/messages/0`)).status).toBe(400);
   });
 
   it('answers 404 for the messages and presence of an unknown room', async () => {

@@ -12,7 +12,7 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
-import { allMessages, createRoom, readTranscript } from '../helpers/history.ts';
+import { asTranscript, allMessages, createRoom, readTranscript } from '../helpers/history.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 interface Obstacle {
@@ -127,7 +127,7 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
     (lines) => lines.length === stored.length,
     WAIT_MS,
   );
-  expect(readTranscript(dataDir, room)).toEqual(stored);
+  expect(readTranscript(dataDir, room)).toEqual(asTranscript(stored));
 
   // and it is written as usual again
   sender.send({ type: 'message', text: 'after the repair', client_id: 'after' });
@@ -140,7 +140,7 @@ async function sendThroughFault(chat: ChatProcess, dataDir: string, obstacle: Ob
     (n) => n === stored.length + 1,
     WAIT_MS,
   );
-  expect(readTranscript(dataDir, room)).toEqual(await allMessages(chat.url, room));
+  expect(readTranscript(dataDir, room)).toEqual(asTranscript(await allMessages(chat.url, room)));
   expect(readTranscript(dataDir, room).at(-1)!.id).toBe(after.id);
   // the failure and the repair are logged once each, not once per message
   expect(countLines(chat.output(), 'transcript write failed')).toBe(1);

@@ -41,7 +41,13 @@ describe('joining a room', () => {
     const room = await newRoom('join-empty');
     const client = connect(`/ws/${room}?username=alice`);
     const history = await client.next('history');
-    expect(history).toEqual({ type: 'history', messages: [], last_id: 0 });
+    expect(history).toEqual({
+      type: 'history',
+      messages: [],
+      updates: [],
+      last_id: 0,
+      last_seq: 0,
+    });
     expect(client.frames[1]).toEqual({ type: 'presence', users: ['alice'], total: 1 });
   });
 
@@ -67,6 +73,9 @@ describe('joining a room', () => {
     const { history } = await join(`/ws/${room}?username=late&since=${ids[1]}`);
     expect(history.messages.map((m) => m.text)).toEqual(['m3', 'm4', 'm5']);
     expect(history.last_id).toBe(ids[4]);
+    // the client's position: every change up to it is in the frame (no edits here: no updates)
+    expect(history.last_seq).toBe(ids[4]);
+    expect(history.updates).toEqual([]);
     expect(history.reset).toBeUndefined();
     const { history: upToDate } = await join(`/ws/${room}?username=late2&since=${ids[4]}`);
     expect(upToDate.messages).toEqual([]);
@@ -151,7 +160,7 @@ describe('sending messages', () => {
       text: 'hello bob',
     });
     expect(atBob!.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(ack).toEqual({ type: 'ack', client_id: 'x1', id: atBob!.id });
+    expect(ack).toEqual({ type: 'ack', client_id: 'x1', id: atBob!.id, seq: atBob!.id });
     expect(bob.frames.some((f) => f.type === 'ack')).toBe(false);
   });
 
@@ -394,7 +403,13 @@ describe('limits', () => {
       const { client } = await ChatClient.join(`${none.wsUrl}/ws/1?username=alice`);
       const { id } = await client.say('one');
       const { client: late, history } = await ChatClient.join(`${none.wsUrl}/ws/1?username=late`);
-      expect(history).toEqual({ type: 'history', messages: [], last_id: id });
+      expect(history).toEqual({
+        type: 'history',
+        messages: [],
+        updates: [],
+        last_id: id,
+        last_seq: id,
+      });
       client.close();
       late.close();
     } finally {

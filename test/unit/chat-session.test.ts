@@ -63,9 +63,12 @@ async function openSession(
         messages:
           options.replayText === undefined
             ? []
-            : [{ id: 1, server_id: 1, username: 'x', text: options.replayText, ts: '' }],
+            : [{ id: 1, server_id: 1, username: 'x', text: options.replayText, ts: '', seq: 1 }],
+        updates: [],
         lastId: options.replayText === undefined ? 0 : 1,
+        lastSeq: options.replayText === undefined ? 0 : 1,
         more: false,
+        moreUpdates: false,
         reset: false,
       }),
   };
@@ -97,7 +100,7 @@ describe('a session’s send buffer', () => {
     session.deliverEphemeral('typing-1');
     socket.bufferedAmount = 513;
     session.deliverEphemeral('typing-2');
-    session.deliverMessage(1, 'message-1');
+    session.deliverChange(1, 'message-1');
     expect(socket.sent).toEqual(['typing-1', 'message-1']);
     expect(socket.closedWith).toBeUndefined();
   });
@@ -105,21 +108,21 @@ describe('a session’s send buffer', () => {
   it('closes with 4408 once the buffer is past the limit, and sends nothing more', async () => {
     const { socket, session } = await openSession(1024);
     socket.bufferedAmount = 1024;
-    session.deliverMessage(1, 'message-1');
+    session.deliverChange(1, 'message-1');
     expect(socket.closedWith).toBeUndefined();
     socket.bufferedAmount = 1025;
-    session.deliverMessage(2, 'message-2');
-    session.deliverMessage(3, 'message-3');
+    session.deliverChange(2, 'message-2');
+    session.deliverChange(3, 'message-3');
     expect(socket.sent).toEqual(['message-1']);
     expect(socket.closedWith).toBe(4408);
   });
 
   it('never sends a message id twice or one at or below the replay', async () => {
     const { socket, session } = await openSession(1024);
-    session.deliverMessage(5, 'five');
-    session.deliverMessage(5, 'five again');
-    session.deliverMessage(4, 'four');
-    session.deliverMessage(6, 'six');
+    session.deliverChange(5, 'five');
+    session.deliverChange(5, 'five again');
+    session.deliverChange(4, 'four');
+    session.deliverChange(6, 'six');
     expect(socket.sent).toEqual(['five', 'six']);
   });
 
@@ -130,11 +133,11 @@ describe('a session’s send buffer', () => {
     });
     // the 10 KB history frame waits in the buffer: ten times the limit, yet no close
     socket.bufferedAmount = 10_200;
-    session.deliverMessage(2, 'm'.repeat(600));
-    session.deliverMessage(3, 'm'.repeat(600));
+    session.deliverChange(2, 'm'.repeat(600));
+    session.deliverChange(3, 'm'.repeat(600));
     expect(socket.closedWith).toBeUndefined();
     // what was sent after the join counts: 1200 bytes queued behind it pass the limit
-    session.deliverMessage(4, 'm'.repeat(600));
+    session.deliverChange(4, 'm'.repeat(600));
     expect(socket.sent).toHaveLength(2);
     expect(socket.closedWith).toBe(4408);
   });
@@ -149,7 +152,7 @@ describe('a session’s send buffer', () => {
     socket.writeAll();
     socket.bufferedAmount = 1025;
     session.deliverEphemeral('typing-dropped');
-    session.deliverMessage(2, 'message-2');
+    session.deliverChange(2, 'message-2');
     expect(socket.sent).toEqual(['typing-while-joining']);
     expect(socket.closedWith).toBe(4408);
   });

@@ -26,7 +26,14 @@ const room: Room = {
   archived: false,
   owner: null,
 };
-const message: Message = { id: 7, server_id: 1, username: 'ann', text: 'hi', ts: room.created_at };
+const message: Message = {
+  id: 7,
+  server_id: 1,
+  username: 'ann',
+  text: 'hi',
+  ts: room.created_at,
+  seq: 7,
+};
 
 describe('history requests', () => {
   it('knows the operations and nothing else', () => {
@@ -95,7 +102,17 @@ describe('history requests', () => {
 
 describe('history answers', () => {
   it('passes results of the operation’s type, and failures', () => {
-    const replay = { messages: [message], lastId: 7, more: false, reset: true };
+    const replay = {
+      messages: [message],
+      updates: [
+        { id: 3, server_id: 1, username: 'bo', ts: room.created_at, seq: 6, deleted: true },
+      ],
+      lastId: 7,
+      lastSeq: 7,
+      more: false,
+      moreUpdates: false,
+      reset: true,
+    };
     const status = { lag: 0, persisted: 7, writable: true };
     const cases = [
       ['rooms', { ok: true, result: [room] }],

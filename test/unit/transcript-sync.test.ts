@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
 import { tempDir } from '../helpers/chat-server.ts';
+import { asTranscript } from '../helpers/history.ts';
+import type { Message } from '../../src/domain/message.ts';
 
 const RETRY_MS = 1000;
 const ts = '2026-11-24T00:00:00.000Z';
@@ -110,7 +112,7 @@ describe('transcript lines', () => {
     // what a line splitter that knows every Unicode line break sees
     const lines = raw.split(/\r\n|[\n\v\f\r\u0085\u2028\u2029]/).filter(Boolean);
     expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual(
-      history.messages({ serverId: 1, limit: 100 }),
+      asTranscript(history.messages({ serverId: 1, limit: 100 }) as Message[]),
     );
   });
 });

@@ -298,6 +298,7 @@ export class NatsBus implements MessageBus {
       username: payload.username,
       text: payload.text,
       ts: payload.ts,
+      seq: msg.seq,
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Message } from '../../domain/message.ts';
+import type { Message, Tombstone } from '../../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../../domain/rooms.ts';
 import type { NatsLink } from '../../nats/connection.ts';
 import type {
@@ -53,8 +53,12 @@ export class NatsHistoryClient implements HistoryClient {
     return this.call('open_dm', { username, viewer });
   }
 
-  messages(page: MessagePage): Promise<Message[]> {
+  messages(page: MessagePage): Promise<Array<Message | Tombstone>> {
     return this.call('messages', page);
+  }
+
+  async message(serverId: number, id: number): Promise<Message | undefined> {
+    return (await this.call('message', { serverId, id })) ?? undefined;
   }
 
   replay(request: ReplayRequest): Promise<Replay> {

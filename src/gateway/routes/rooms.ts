@@ -108,15 +108,18 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
 
   app.get<{
     Params: { id: number };
-    Querystring: { limit: number; before?: number; after?: number };
+    Querystring: { limit: number; before?: number; after?: number; changed_after?: number };
   }>(
     '/api/servers/:id/messages',
     {
       schema: {
-        summary: 'A page of a room’s messages, oldest first',
+        summary: 'A page of a room’s messages, oldest first, or what changed after a seq',
         description:
           'Without `after`: the newest `limit` messages with id < `before` (when given). ' +
-          'With `after`: the oldest `limit` messages with id > `after`. ' +
+          'With `after`: the oldest `limit` messages with id > `after`. Deleted messages are ' +
+          'left out (`limit` counts what is returned). ' +
+          'With `changed_after=SEQ` (not with `before`/`after`): the messages with `seq` > SEQ, ' +
+          'tombstones of deleted ones included, in `seq` order. ' +
           'A page holds at most 4 MiB of JSON, so it may hold fewer than `limit`: ' +
           'page on until a page comes back empty.',
         tags: ['messages'],
@@ -128,22 +131,57 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+            changed_after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           },
         },
-        response: { 200: { type: 'array', items: { $ref: 'Message#' } }, ...errors },
+        response: {
+          200: { type: 'array', items: { anyOf: [{ $ref: 'Message#' }, { $ref: 'Tombstone#' }] } },
+          ...errors,
+        },
       },
     },
     async (request) => {
       const { id } = request.params;
+      const { limit, before, after, changed_after: changedAfter } = request.query;
+      if (changedAfter !== undefined && (before !== undefined || after !== undefined)) {
+        throw new ChatError('bad_request', 'changed_after cannot be combined with before or after');
+      }
       await visibleRoom(history, id, viewerOf(request));
-      const { limit, before, after } = request.query;
       return history.messages({
         serverId: id,
         limit,
         before,
         after,
+        changedAfter,
         maxBytes: REST_PAGE_MAX_BYTES,
       });
+    },
+  );
+
+  app.get<{ Params: { id: number; message_id: number } }>(
+    '/api/servers/:id/messages/:message_id',
+    {
+      schema: {
+        summary: 'One message, with the quote of what it replies to',
+        description: '`404 not_found` when the room has no such message, or it was deleted.',
+        tags: ['messages'],
+        params: {
+          type: 'object',
+          required: ['id', 'message_id'],
+          properties: {
+            ...roomIdParams.properties,
+            message_id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          },
+        },
+        response: { 200: { $ref: 'Message#' }, ...errors },
+      },
+    },
+    async (request) => {
+      const { id, message_id: messageId } = request.params;
+      await visibleRoom(history, id, viewerOf(request));
+      const message = await history.message(id, messageId);
+      if (!message) throw new ChatError('not_found', `No message ${messageId} in this room`);
+      return message;
     },
   );
 

@@ -28,13 +28,48 @@ export const roomSchema = {
 export const messageSchema = {
   $id: 'Message',
   type: 'object',
-  required: ['id', 'server_id', 'username', 'text', 'ts'],
+  required: ['id', 'server_id', 'username', 'text', 'ts', 'seq'],
   properties: {
     id: { type: 'integer', minimum: 1 },
     server_id: { type: 'integer', minimum: 1 },
     username: { type: 'string' },
     text: { type: 'string' },
     ts: { type: 'string', format: 'date-time' },
+    seq: { type: 'integer', minimum: 1, description: 'the seq of the latest change to it' },
+    edited_at: { type: 'string', format: 'date-time' },
+    reply_to: { type: 'integer', minimum: 1 },
+    quote: {
+      type: 'object',
+      required: ['username', 'text'],
+      properties: { username: { type: 'string' }, text: { type: 'string' } },
+    },
+    reactions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['emoji', 'count', 'users'],
+        properties: {
+          emoji: { type: 'string' },
+          count: { type: 'integer' },
+          users: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+/** What remains of a deleted message. */
+export const tombstoneSchema = {
+  $id: 'Tombstone',
+  type: 'object',
+  required: ['id', 'server_id', 'username', 'ts', 'seq', 'deleted'],
+  properties: {
+    id: { type: 'integer', minimum: 1 },
+    server_id: { type: 'integer', minimum: 1 },
+    username: { type: 'string' },
+    ts: { type: 'string', format: 'date-time' },
+    seq: { type: 'integer', minimum: 1 },
+    deleted: { type: 'boolean', const: true },
   },
 } as const;
 

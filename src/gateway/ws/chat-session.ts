@@ -57,17 +57,17 @@ export const SINCE_LIMIT = 1000;
 type State = 'joining' | 'open' | 'closed';
 
 /**
- * One WebSocket connection in one room. While joining it buffers live messages and the client's
- * frames; once the replay is sent it merges the buffer by id, so that the client sees every
- * message once, with no gap.
+ * One WebSocket connection in one room. While joining it buffers live changes and the client's
+ * frames; once the replay is sent it merges the buffer by seq, so that the client sees every
+ * change once, with no gap.
  */
 export class ChatSession {
   readonly serverId: number;
   readonly username: string;
   private state: State = 'joining';
-  /** The newest message id this client has been sent (replay or live). */
+  /** The client's position: the largest seq it has been sent (replay or live). */
   private watermark = 0;
-  private readonly liveDuringJoin: Array<{ id: number; frame: string }> = [];
+  private readonly liveDuringJoin: Array<{ seq: number; frame: string }> = [];
   private readonly inboxDuringJoin: RawData[] = [];
   private readonly rate: TokenBucket | undefined;
   private lastTypingAt = -Infinity;
@@ -111,15 +111,18 @@ export class ChatSession {
         serialize({
           type: 'history',
           messages: replay.messages,
+          updates: replay.updates,
           last_id: replay.lastId,
+          last_seq: replay.lastSeq,
           ...(replay.more ? { more: true as const } : {}),
+          ...(replay.moreUpdates ? { more_updates: true as const } : {}),
           ...(replay.reset ? { reset: true as const } : {}),
         }),
       );
-      this.watermark = replay.lastId;
+      this.watermark = replay.lastSeq;
       this.sendJoinFrame(presenceFrame(hub.presence, this.serverId));
       this.state = 'open';
-      for (const live of this.liveDuringJoin.splice(0)) this.deliverMessage(live.id, live.frame);
+      for (const live of this.liveDuringJoin.splice(0)) this.deliverChange(live.seq, live.frame);
       for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
     } catch (error) {
       this.deps.log.warn(
@@ -135,14 +138,17 @@ export class ChatSession {
     return this.state === 'closed';
   }
 
-  /** Sends a live message unless the client has it already. Returns whether it was sent. */
-  deliverMessage(id: number, frame: string): boolean {
+  /**
+   * Sends a live change (a message, an edit, a delete, a reaction) unless the client has it
+   * already: the replay holds every change up to its `last_seq`. Returns whether it was sent.
+   */
+  deliverChange(seq: number, frame: string): boolean {
     if (this.state === 'joining') {
-      this.liveDuringJoin.push({ id, frame });
+      this.liveDuringJoin.push({ seq, frame });
       return false;
     }
-    if (this.state === 'closed' || id <= this.watermark) return false;
-    this.watermark = id;
+    if (this.state === 'closed' || seq <= this.watermark) return false;
+    this.watermark = seq;
     return this.send(frame);
   }
 
@@ -268,7 +274,7 @@ export class ChatSession {
       .then(
         ({ id, duplicate }) => {
           if (!duplicate) this.deps.metrics.messagesIn.inc();
-          this.send(serialize({ type: 'ack', client_id: clientId ?? null, id }));
+          this.send(serialize({ type: 'ack', client_id: clientId ?? null, id, seq: id }));
         },
         (error: unknown) => {
           this.deps.log.warn({ err: error }, 'publish not confirmed');

@@ -16,8 +16,8 @@ import type { RosterOptions } from './gateway-roster.ts';
 export interface RoomMember {
   readonly serverId: number;
   readonly username: string;
-  /** A live message, unless the member has it already; returns whether it was sent. */
-  deliverMessage(id: number, frame: string): boolean;
+  /** A live change, unless the member has it already (by seq); returns whether it was sent. */
+  deliverChange(seq: number, frame: string): boolean;
   /** `join`, `leave`, `presence_diff`. */
   deliverPresence(frame: string): void;
   /** A frame that may be dropped for a member that falls behind (`typing`). */
@@ -158,7 +158,7 @@ export class RoomHub<M extends RoomMember = RoomMember> {
   private deliver(members: Set<M>, message: Message): void {
     const frame = messageFrame(message);
     let sent = 0;
-    for (const member of members) if (member.deliverMessage(message.id, frame)) sent++;
+    for (const member of members) if (member.deliverChange(message.seq, frame)) sent++;
     this.metrics.messagesOut.inc(sent);
   }
 
