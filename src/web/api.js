@@ -68,7 +68,9 @@ export async function call(method, path, body, headers = {}) {
         : `The server refused (HTTP ${response.status})`;
     const retryAfter = Number(response.headers.get('retry-after'));
     if (response.status === 429 && retryAfter > 0) {
-      message = `${message.replace(/\.?$/, '.')} Try again in ${inWords(retryAfter)}.`;
+      // "…; try again later" becomes "…. Try again in 15 minutes."
+      const reason = message.replace(/[\s;,.]*(try|retry) again later\.?$/i, '');
+      message = `${reason.replace(/\.?$/, '.')} Try again in ${inWords(retryAfter)}.`;
     }
     const code = isObject(json) && typeof json.code === 'string' ? json.code : '';
     return { ok: false, status: response.status, code, message };

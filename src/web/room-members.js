@@ -69,7 +69,7 @@ export function createRoomMembers(conn, deps) {
     field.value = '';
     if (deps.room()?.id !== room.id) return;
     deps.members.setRoster(result.members, manages(room));
-    done.textContent = `${username} can now see ${room.name ?? 'the room'}.`;
+    done.textContent = `${username} can now see #${room.name ?? ''}.`;
   }
 
   /** Takes someone out of the private room shown (their page is told with close 4403). */
@@ -83,7 +83,7 @@ export function createRoomMembers(conn, deps) {
       error.textContent = answer.message;
       return;
     }
-    done.textContent = `${username} was removed from ${room.name ?? 'the room'}.`;
+    done.textContent = `${username} was removed from #${room.name ?? ''}.`;
     await loadRoster(room);
   }
 
