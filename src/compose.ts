@@ -13,6 +13,8 @@ import { AccountsService } from './history/accounts-service.ts';
 import { EmbeddedHistoryClient } from './history/embedded-history-client.ts';
 import { HistoryService } from './history/history-service.ts';
 import { NatsHistoryService } from './history/nats-history-service.ts';
+import { RoomsService } from './history/rooms-service.ts';
+import { LocalStateLog } from './history/state-log.ts';
 import { NatsUnreachableError, openNatsLink } from './nats/connection.ts';
 import { DataDirError } from './store/data-dir.ts';
 import { SessionKeyError, loadOrCreateSessionKey } from './store/session-key.ts';
@@ -85,26 +87,27 @@ export async function startEmbedded(
 ): Promise<RunningChat> {
   const history = openHistory(config, logger);
   const bus = new EmbeddedBus(history, { dedupeWindowMs: config.dedupeWindowMs });
-  // outside open mode: storage's accounts, whose access changes reach the gateway through the bus
+  // state changes are applied at once; their access changes reach the gateway through the bus
+  const log = new LocalStateLog(history.accounts, {
+    onChange: (update) => bus.deliverAccessChange(update),
+  });
+  const rooms = new RoomsService(history.rooms, log.apply);
+  // outside open mode: storage's accounts
   const accounts =
-    config.auth === 'open'
-      ? undefined
-      : new AccountsService(history.accounts, {
-          onChange: (update) => bus.deliverAccessChange(update),
-        });
+    config.auth === 'open' ? undefined : new AccountsService(history.accounts, { log: log.apply });
   let gateway: Gateway;
   try {
     gateway = await buildGateway({
       config,
       bus,
-      history: new EmbeddedHistoryClient(history),
+      history: new EmbeddedHistoryClient(history, rooms),
       gatewayId: randomUUID(),
       logger,
       accounts,
       sessionSecret: accounts && sessionSecret(config),
     });
   } catch (error) {
-    accounts?.close();
+    log.close();
     history.close();
     throw error;
   }
@@ -116,7 +119,7 @@ export async function startEmbedded(
     async close() {
       await withTimeout(gateway.app.close(), config.shutdownTimeoutMs - 2000);
       await bus.close();
-      accounts?.close();
+      log.close();
       history.close();
     },
   };
@@ -134,7 +137,7 @@ function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService 
   for (const [serverId, lines] of history.recoverTranscripts()) {
     logger.warn({ serverId, lines }, 'transcript repaired from the database after a crash');
   }
-  const duplicates = history.duplicateNameRooms();
+  const duplicates = history.rooms.duplicateNames();
   if (duplicates.length > 0) {
     logger.warn(
       { rooms: duplicates.map(({ id, name }) => ({ id, name })) },

@@ -64,7 +64,7 @@ export const ERRORS = {
   username_taken: { status: 409, frame: false, message: 'That username is taken' },
   user_disabled: { status: 403, frame: false, message: 'This account is disabled' },
   user_not_found: { status: 404, frame: false, message: 'No such user' },
-  forbidden: { status: 403, frame: false, message: 'You may not do that' },
+  forbidden: { status: 403, frame: true, message: 'You may not do that' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

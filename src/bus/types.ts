@@ -14,7 +14,8 @@ import type {
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Invite, TokenInfo, User } from '../domain/identity.ts';
-import type { Message, MessageDraft, Room } from '../domain/message.ts';
+import type { Message, MessageDraft } from '../domain/message.ts';
+import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
 
 export type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
@@ -102,14 +103,32 @@ export interface MessageBus {
   close(): Promise<void>;
 }
 
-/** Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer. */
+/**
+ * Rooms and history. Every method rejects with `UnavailableError` when storage cannot answer.
+ * `viewer` is who asks, from their credentials (`null`: open mode's anonymous caller): storage
+ * answers only what they may see (a room they may not see is `room_not_found`, as an unknown one).
+ */
 export interface HistoryClient {
-  listRooms(): Promise<Room[]>;
+  /** The rooms the viewer sees, by id: the archived ones, or the others. */
+  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]>;
   /** How many rooms there are (for `/metrics`), without reading them. */
   roomCount(): Promise<number>;
-  getRoom(id: number): Promise<Room | undefined>;
-  /** Rejects with ChatError `room_name_taken` when the name is taken (case-insensitive). */
-  createRoom(name: string): Promise<Room>;
+  getRoom(id: number, viewer: Viewer | null): Promise<Room | undefined>;
+  /** Rejects with ChatError `room_name_taken` when the viewer sees a room of that name. */
+  createRoom(name: string, isPrivate: boolean, viewer: Viewer | null): Promise<Room>;
+  /** A private room's members, sorted (`bad_request` for a public room). */
+  members(id: number, viewer: Viewer | null): Promise<string[]>;
+  /** Owner or admin (`forbidden`); `existed`: was a member already. */
+  addMember(
+    id: number,
+    username: string,
+    viewer: Viewer | null,
+  ): Promise<{ members: string[]; existed: boolean }>;
+  /** Owner, admin, or the member themself; their sockets to the room close (access feed). */
+  removeMember(id: number, username: string, viewer: Viewer | null): Promise<void>;
+  updateRoom(id: number, update: RoomUpdate, viewer: Viewer | null): Promise<Room>;
+  /** The DM of the viewer and `username`; `existed`: it was opened before. */
+  openDm(username: string, viewer: Viewer | null): Promise<{ room: Room; existed: boolean }>;
   messages(page: MessagePage): Promise<Message[]>;
   /**
    * A joining client's replay. It holds every message published before the call (the NATS

@@ -1,5 +1,6 @@
 /**
- * Every change to accounts, tokens, invites and sessions is one of these events: plain JSON
+ * Every change to accounts, tokens, invites and sessions is one of these events (and every change
+ * to rooms one of domain/rooms.ts's): plain JSON
  * carrying everything its application needs (a password hash is computed before the event), so
  * that applying a sequence of them is deterministic. Embedded mode applies each at once; NATS
  * mode will publish them to the stream and the storage process will apply them in stream order
@@ -7,6 +8,7 @@
  * and `iat` numbers are milliseconds since the epoch.
  */
 import type { RegistrationPolicy } from './identity.ts';
+import type { RoomStateEvent } from './rooms.ts';
 
 export type AccountEvent =
   /**
@@ -53,12 +55,20 @@ export type AccountEvent =
   | { type: 'invite_revoked'; code: string; at: number }
   | { type: 'user_disabled'; username: string; disabled: boolean; at: number };
 
-/** What a gateway must know of an event to refuse credentials that no longer work. */
+/** Every change to stored state but messages: accounts, rooms, memberships. */
+export type StateEvent = AccountEvent | RoomStateEvent;
+
+/**
+ * What a gateway must know of an event to refuse credentials that no longer work, to close the
+ * sockets of a member removed from a room, and to refuse messages to an archived room.
+ */
 export type AccessChange =
   | { type: 'session_ended'; sid: string; until: number }
   | { type: 'credentials_reset'; username: string; at: number; keep_sid: string | null }
   | { type: 'token_revoked'; id: string }
-  | { type: 'user_disabled'; username: string; disabled: boolean };
+  | { type: 'user_disabled'; username: string; disabled: boolean }
+  | { type: 'member_removed'; server_id: number; username: string }
+  | { type: 'room_archived'; server_id: number; archived: boolean };
 
 /** An access change and its position in the feed gateways follow. */
 export interface AccessUpdate {
@@ -76,6 +86,7 @@ export interface AccessSnapshot {
   resets: Array<{ username: string; at: number; keep_sid: string | null }>;
   revoked_tokens: string[];
   disabled_users: string[];
+  archived_rooms: number[];
 }
 
 /**
@@ -83,7 +94,7 @@ export interface AccessSnapshot {
  * gateway reading the events themselves derives the same changes).
  */
 export function accessChangeOf(
-  event: AccountEvent,
+  event: StateEvent,
 ): { at: number; change: AccessChange } | undefined {
   switch (event.type) {
     case 'session_ended':
@@ -108,6 +119,18 @@ export function accessChangeOf(
         at: event.at,
         change: { type: 'user_disabled', username: event.username, disabled: event.disabled },
       };
+    case 'member_removed':
+      return {
+        at: event.at,
+        change: { type: 'member_removed', server_id: event.server_id, username: event.username },
+      };
+    case 'room_updated':
+      return event.archived === undefined
+        ? undefined
+        : {
+            at: event.at,
+            change: { type: 'room_archived', server_id: event.server_id, archived: event.archived },
+          };
     default:
       return undefined;
   }

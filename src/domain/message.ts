@@ -15,12 +15,6 @@ export interface MessageDraft {
   clientId?: string | undefined;
 }
 
-export interface Room {
-  id: number;
-  name: string;
-  created_at: string;
-}
-
 /** The longest username, in code points (after NFC and trimming: names.ts). */
 export const MAX_USERNAME_CHARS = 32;
 /** The longest room name, in code points (after NFC and trimming: names.ts). */

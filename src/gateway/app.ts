@@ -16,6 +16,7 @@ import { inviteSchema, newTokenSchema, tokenSchema, userSchema } from './routes/
 import { accountRoutes } from './routes/accounts.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
+import { roomMemberRoutes } from './routes/room-members.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { errorSchema, messageSchema, roomSchema } from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
@@ -141,9 +142,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         description:
           'Real-time multi-room chat. The WebSocket protocol (`/ws/{server_id}`) is described in the README.',
       },
-      tags: [{ name: 'rooms' }, { name: 'messages' }, { name: 'health' }].concat(
-        auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : [],
-      ),
+      tags: [
+        { name: 'rooms' },
+        { name: 'members' },
+        { name: 'messages' },
+        { name: 'health' },
+      ].concat(auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : []),
       ...securitySchemes(config),
     },
     // Components are named by their $id (Room, Message, Error), not def-0, def-1, ...
@@ -189,6 +193,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     presence: hub.presence,
     limitRoomCreation: security.limitRoomCreation,
   });
+  roomMemberRoutes(app, { history, limitRoomCreation: security.limitRoomCreation });
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);

@@ -6,8 +6,9 @@
  * - Query strings and path parameters are text by nature. Before validation, a value that the
  *   route's schema declares `integer` becomes a number when, and only when, it is a plain decimal
  *   integer (`0`, `42`, `-1`); `1.0`, `1e3`, `0x1`, `00001`, ` 1`, `Infinity` stay text, which the
- *   schema then refuses. Every other property (a presence `after=NAME`) stays text even when it
- *   looks like a number. The OpenAPI document keeps saying `integer`, which is what is accepted.
+ *   schema then refuses. A `boolean` one becomes true or false only from exactly `true` or
+ *   `false`. Every other property (a presence `after=NAME`) stays text even when it looks like a
+ *   number. The OpenAPI document keeps saying `integer`, which is what is accepted.
  */
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 
@@ -26,10 +27,15 @@ interface ObjectSchema {
   properties?: Record<string, { type?: unknown }>;
 }
 
-/** The properties an object schema declares `integer`. */
-function integerProperties(schema: unknown): string[] {
+const BOOLEANS: Record<string, boolean> = { true: true, false: false };
+
+/** The properties an object schema declares `integer` or `boolean`. */
+function typedProperties(schema: unknown): string[] {
   const properties = (schema as ObjectSchema | undefined)?.properties ?? {};
-  return Object.keys(properties).filter((name) => properties[name]?.type === 'integer');
+  return Object.keys(properties).filter((name) => {
+    const type = properties[name]?.type;
+    return type === 'integer' || type === 'boolean';
+  });
 }
 
 function convert(values: unknown, names: readonly string[]): void {
@@ -38,8 +44,8 @@ function convert(values: unknown, names: readonly string[]): void {
   for (const name of names) {
     const value = record[name];
     if (typeof value !== 'string') continue;
-    const number = plainInteger(value);
-    if (number !== undefined) record[name] = number;
+    const converted = Object.hasOwn(BOOLEANS, value) ? BOOLEANS[value] : plainInteger(value);
+    if (converted !== undefined) record[name] = converted;
   }
 }
 
@@ -49,8 +55,8 @@ function convert(values: unknown, names: readonly string[]): void {
  */
 export function readIntegersStrictly(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions) => {
-    const query = integerProperties(route.schema?.querystring);
-    const params = integerProperties(route.schema?.params);
+    const query = typedProperties(route.schema?.querystring);
+    const params = typedProperties(route.schema?.params);
     if (query.length === 0 && params.length === 0) return;
     const toNumbers = (request: FastifyRequest, _reply: unknown, done: () => void) => {
       convert(request.query, query);

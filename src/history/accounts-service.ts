@@ -6,55 +6,27 @@ import type {
   PasswordChange,
   RegisterRequest,
 } from '../bus/types.ts';
-import type { AccessSnapshot, AccessUpdate, AccountEvent } from '../domain/access-events.ts';
+import type { AccessSnapshot, AccountEvent } from '../domain/access-events.ts';
 import { INVITE_LIFETIME_MS, passwordProblem } from '../domain/identity.ts';
 import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import { FailureWindow } from '../domain/login-limits.ts';
 import { nameKey, normalizeUsername } from '../domain/names.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
-import type {
-  AccountRefusal,
-  AccountsStore,
-  ApplyResult,
-  StoredUser,
-} from '../store/accounts-store.ts';
+import type { AccountsStore, ApplyResult, StoredUser } from '../store/accounts-store.ts';
 import { hashPassword, prepareDummy, verifyDummy, verifyPassword } from './passwords.ts';
-
-/**
- * Where an accepted change goes: applied to the store at once (embedded mode, the default), or
- * published to the stream and resolved once storage applied it in stream order (NATS mode).
- * Resolves with the store's verdict, which may differ from the check made before publishing
- * (two registrations of one name: the first in stream order wins).
- */
-export type AccountEventLog = (event: AccountEvent) => Promise<ApplyResult>;
+import { refusalError } from './refusals.ts';
+import type { StateEventLog } from './state-log.ts';
 
 export interface AccountsServiceOptions {
-  /** NATS mode: the stream (see AccountEventLog); default: the store, at once. */
-  log?: AccountEventLog;
+  /** Where changes go: the store at once (LocalStateLog) or the stream (NATS mode). */
+  log: StateEventLog;
   /** NATS mode: the stream position the store reflects, for snapshots; default: the feed's. */
   position?: () => number;
-  /** Each access change once committed, in feed order (embedded mode: to the bus). */
-  onChange?: (update: AccessUpdate) => void;
-  /**
-   * How often the feed is read for changes another process made (an operator command on the
-   * same DATA_DIR); 0: never (the operator command itself).
-   */
-  feedPollMs?: number;
   now?: () => number;
 }
 
 /** The contract's login limits: failures within 15 minutes per username and per address. */
 export const LOGIN_LIMITS = { perUsername: 10, perAddress: 50, windowMs: 15 * 60_000 } as const;
-
-const REFUSALS: Record<AccountRefusal, () => ChatError> = {
-  username_taken: () => new ChatError('username_taken'),
-  invite_required: () => new ChatError('invite_required'),
-  invalid_invite: () => new ChatError('invalid_invite'),
-  registration_closed: () => new ChatError('registration_closed'),
-  user_not_found: () => new ChatError('user_not_found'),
-  token_not_found: () => new ChatError('not_found', 'No such token'),
-  invite_not_found: () => new ChatError('not_found', 'No such invite'),
-};
 
 /**
  * The storage side of accounts: checks a request against the stored state, hashes and verifies
@@ -67,29 +39,18 @@ export class AccountsService implements AccountsClient {
   private readonly byUsername = new FailureWindow(LOGIN_LIMITS.perUsername, LOGIN_LIMITS.windowMs);
   private readonly byAddress = new FailureWindow(LOGIN_LIMITS.perAddress, LOGIN_LIMITS.windowMs);
   private readonly now: () => number;
-  private readonly onChange: (update: AccessUpdate) => void;
-  /** The last feed position handed to `onChange`. */
-  private position: number;
-  private readonly poll: NodeJS.Timeout | undefined;
-  private readonly log: AccountEventLog;
+  private readonly log: StateEventLog;
   private readonly streamPosition: (() => number) | undefined;
 
   constructor(
     private readonly store: AccountsStore,
-    options: AccountsServiceOptions = {},
+    options: AccountsServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.onChange = options.onChange ?? (() => undefined);
-    this.position = store.feedPosition();
-    this.log = options.log ?? ((event) => this.applyHere(event));
+    this.log = options.log;
     this.streamPosition = options.position;
     // the first sign-in of an unknown name must not take twice as long as the others
     void prepareDummy();
-    const pollMs = options.feedPollMs ?? 1000;
-    if (pollMs > 0) {
-      this.poll = setInterval(() => this.passOnChanges(), pollMs);
-      this.poll.unref();
-    }
   }
 
   async register(request: RegisterRequest): Promise<User> {
@@ -107,7 +68,7 @@ export class AccountsService implements AccountsClient {
     } as const;
     // refused before hashing too, so that a refused request costs no scrypt
     const early = this.store.registrationRefusal(event);
-    if (early) throw REFUSALS[early]();
+    if (early) throw refusalError(early);
     const passwordHash = await hashPassword(request.password);
     await this.apply({ ...event, password_hash: passwordHash });
     return this.existing(username);
@@ -187,7 +148,8 @@ export class AccountsService implements AccountsClient {
    * revocation from the event itself, so only a token of this user may be named in one.
    */
   async revokeToken(username: string, id: string): Promise<void> {
-    if (this.read(() => this.store.tokenOwner(id)) !== username) throw REFUSALS.token_not_found();
+    if (this.read(() => this.store.tokenOwner(id)) !== username)
+      throw refusalError('token_not_found');
     await this.apply({ type: 'token_revoked', id, username, at: this.now() });
   }
 
@@ -244,10 +206,6 @@ export class AccountsService implements AccountsClient {
     return this.call(() => this.store.userCount() > 0);
   }
 
-  close(): void {
-    clearInterval(this.poll);
-  }
-
   private async setPassword(
     username: string,
     password: string,
@@ -296,33 +254,7 @@ export class AccountsService implements AccountsClient {
       if (error instanceof ChatError) throw error;
       throw new UnavailableError(undefined, { cause: error });
     }
-    if (!result.ok) throw REFUSALS[result.refusal]();
-  }
-
-  /** Embedded mode's log: applies the event in this process, then passes its change on. */
-  private applyHere(event: AccountEvent): Promise<ApplyResult> {
-    return this.call(() => {
-      const result = this.store.apply(event);
-      if (result.ok) this.passOnChanges();
-      return result;
-    });
-  }
-
-  /**
-   * Hands every feed entry past the last one on, in order: this process's own changes, and
-   * those another process (an operator command) wrote meanwhile, which a poll also picks up.
-   */
-  private passOnChanges(): void {
-    let updates: AccessUpdate[];
-    try {
-      updates = this.store.feedAfter(this.position);
-    } catch {
-      return; // storage unreadable now: the next change or poll reads on from the same place
-    }
-    for (const update of updates) {
-      this.position = update.seq;
-      this.onChange(update);
-    }
+    if (!result.ok) throw refusalError(result.refusal);
   }
 
   private existing(username: string, withHash?: false): User;

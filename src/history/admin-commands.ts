@@ -14,6 +14,7 @@ import { ChatError } from '../errors.ts';
 import { NatsUnreachableError } from '../nats/connection.ts';
 import { DataDirError, openDataDir } from '../store/data-dir.ts';
 import { AccountsService } from './accounts-service.ts';
+import { LocalStateLog } from './state-log.ts';
 
 /** What the commands need of storage. */
 export interface OperatorAccounts {
@@ -90,12 +91,14 @@ function openLocal(dataDir: string): OperatorAccounts {
     );
   }
   const { store, transcripts } = openDataDir(dataDir);
-  const accounts = new AccountsService(store.accounts, { feedPollMs: 0 });
+  // the running server's own poll of the feed picks the changes up
+  const log = new LocalStateLog(store.accounts, { feedPollMs: 0 });
+  const accounts = new AccountsService(store.accounts, { log: log.apply });
   return {
     operatorInvite: () => accounts.createOperatorInvite(),
     resetPassword: (username, password) => accounts.resetPassword(username, password),
     close() {
-      accounts.close();
+      log.close();
       transcripts.close();
       store.close();
       return Promise.resolve();

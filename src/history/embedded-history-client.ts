@@ -1,26 +1,50 @@
-import type { Room } from '../domain/message.ts';
+import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import type { HistoryService } from './history-service.ts';
+import type { RoomsService } from './rooms-service.ts';
 
 /** The history client of embedded mode: direct calls into the in-process history service. */
 export class EmbeddedHistoryClient implements HistoryClient {
-  constructor(private readonly history: HistoryService) {}
+  constructor(
+    private readonly history: HistoryService,
+    private readonly rooms: RoomsService,
+  ) {}
 
-  listRooms(): Promise<Room[]> {
-    return this.call(() => this.history.listRooms());
+  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]> {
+    return this.call(() => this.rooms.listRooms(viewer, archived));
   }
 
   roomCount(): Promise<number> {
-    return this.call(() => this.history.roomCount());
+    return this.call(() => this.rooms.roomCount());
   }
 
-  getRoom(id: number): Promise<Room | undefined> {
-    return this.call(() => this.history.getRoom(id));
+  getRoom(id: number, viewer: Viewer | null): Promise<Room | undefined> {
+    return this.call(() => this.rooms.getRoom(id, viewer));
   }
 
-  createRoom(name: string): Promise<Room> {
-    return this.call(() => this.history.createRoom(name));
+  createRoom(name: string, isPrivate: boolean, viewer: Viewer | null): Promise<Room> {
+    return this.rooms.createRoom(name, isPrivate, viewer);
+  }
+
+  members(id: number, viewer: Viewer | null): Promise<string[]> {
+    return this.call(() => this.rooms.members(id, viewer));
+  }
+
+  addMember(id: number, username: string, viewer: Viewer | null) {
+    return this.rooms.addMember(id, username, viewer);
+  }
+
+  removeMember(id: number, username: string, viewer: Viewer | null): Promise<void> {
+    return this.rooms.removeMember(id, username, viewer);
+  }
+
+  updateRoom(id: number, update: RoomUpdate, viewer: Viewer | null): Promise<Room> {
+    return this.rooms.updateRoom(id, update, viewer);
+  }
+
+  openDm(username: string, viewer: Viewer | null) {
+    return this.rooms.openDm(username, viewer);
   }
 
   messages(page: MessagePage) {

@@ -1,12 +1,10 @@
 import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
-import type { Message, Room } from '../domain/message.ts';
-import { normalizeRoomName } from '../domain/names.ts';
-import { ChatError } from '../errors.ts';
-import type { AccountEvent } from '../domain/access-events.ts';
+import type { Message } from '../domain/message.ts';
+import type { StateEvent } from '../domain/access-events.ts';
 import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
-import { RoomNameTakenError } from '../store/sqlite-store.ts';
+import type { RoomsStore } from '../store/rooms-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
 import type { TranscriptStore } from '../store/transcript.ts';
 import { TranscriptSync } from '../store/transcript-sync.ts';
@@ -20,13 +18,9 @@ export interface HistoryServiceOptions {
 
 const RECOVERY_PAGE = 1000;
 
-/** One stream message as NATS mode applies it: a chat message, or an access event. */
+/** One stream message as NATS mode applies it: a chat message, or a state event. */
 export type StreamEntry =
-  { kind: 'message'; message: NewMessage } | { kind: 'access'; seq: number; event: AccountEvent };
-
-const taken = (name: string): string =>
-  `A room named "${name}" already exists (names that differ only in case or in lookalike ` +
-  'characters, such as full-width letters or accents composed or decomposed, are one name)';
+  { kind: 'message'; message: NewMessage } | { kind: 'access'; seq: number; event: StateEvent };
 const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
 
 /**
@@ -56,9 +50,14 @@ export class HistoryService implements DurableLog {
     return this.store.accounts;
   }
 
+  /** Rooms and members, in the same database (RoomsService's store). */
+  get rooms(): RoomsStore {
+    return this.store.rooms;
+  }
+
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */
   recoverTranscripts(): Map<number, number> {
-    return this.sync.recover(this.store.listRooms().map((room) => room.id));
+    return this.sync.recover(this.store.rooms.ids());
   }
 
   /** Rooms whose transcript is behind SQLite (a write failed; it is being repaired). */
@@ -130,42 +129,6 @@ export class HistoryService implements DurableLog {
     });
     this.sync.append(stored);
     return outcomes;
-  }
-
-  listRooms(): Room[] {
-    return this.store.listRooms();
-  }
-
-  getRoom(id: number): Room | undefined {
-    return this.store.getRoom(id);
-  }
-
-  roomCount(): number {
-    return this.store.roomCount();
-  }
-
-  /** Rooms kept from before the name rules whose names became one with an older room's. */
-  duplicateNameRooms(): Room[] {
-    return this.store.duplicateNameRooms();
-  }
-
-  /**
-   * Every room is made here, in both modes (embedded: from the gateway; NATS mode: from a
-   * `create_room` request), so the name rules hold whoever asks.
-   */
-  createRoom(requested: string): Room {
-    const name = normalizeRoomName(requested);
-    if (name === undefined) throw new ChatError('invalid_room_name');
-    try {
-      return this.store.createRoom(name, new Date().toISOString());
-    } catch (error) {
-      if (error instanceof RoomNameTakenError) {
-        throw new ChatError('room_name_taken', taken(name), {
-          cause: error,
-        });
-      }
-      throw error;
-    }
   }
 
   messages(page: MessagePage): Message[] {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes } from '@nats-io/jetstream';
 import type { ConsumerMessages } from '@nats-io/jetstream';
-import type { AccountEvent } from '../domain/access-events.ts';
+import type { StateEvent } from '../domain/access-events.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
 import { reportInternalError } from '../internal-errors.ts';
 import type { NatsLink } from '../nats/connection.ts';
@@ -29,6 +29,7 @@ import type { ApplyResult } from '../store/accounts-store.ts';
 import { AccountsService } from './accounts-service.ts';
 import type { HistoryService } from './history-service.ts';
 import { accountHandlers } from './nats-account-handlers.ts';
+import { RoomsService } from './rooms-service.ts';
 import { StreamApplier } from './stream-applier.ts';
 
 export interface NatsHistoryOptions {
@@ -48,9 +49,9 @@ const RETRY_MS = 1000;
  * what was committed; a redelivered message at or below the persisted sequence is acknowledged
  * without being stored again. It answers room and history queries as a queue-group responder.
  *
- * Accounts (SCALE-OUT.md): a request is checked against the store here, its change published to
- * the stream as an access event (`chat.access`), and answered once this service applied that
- * event in stream order, with the messages, in the same transactions, the position included.
+ * Accounts and rooms (SCALE-OUT.md): a request is checked against the store here, its change
+ * published to the stream as a state event (`chat.access`), and answered once this service
+ * applied that event in stream order, with the messages, in the same transactions, the position included.
  * Apply is deterministic (the first registration of a name in stream order wins), so the answer
  * is the outcome of the application, not of the check.
  */
@@ -62,13 +63,22 @@ export class NatsHistoryService {
   private resumeAgain = false;
   private closed = false;
   readonly accounts: AccountsService;
+  readonly rooms: RoomsService;
 
   /** The answer to each history operation (a request reaches it checked). */
   private readonly handlers: HistoryHandlers = {
-    rooms: () => this.history.listRooms(),
-    room_count: () => this.history.roomCount(),
-    room: ({ id }) => this.history.getRoom(id) ?? null,
-    create_room: ({ name }) => this.history.createRoom(name),
+    rooms: ({ viewer, archived }) => this.rooms.listRooms(viewer, archived),
+    room_count: () => this.rooms.roomCount(),
+    room: ({ id, viewer }) => this.rooms.getRoom(id, viewer) ?? null,
+    create_room: (request) => this.rooms.createRoom(request.name, request.private, request.viewer),
+    members: ({ id, viewer }) => this.rooms.members(id, viewer),
+    add_member: ({ id, username, viewer }) => this.rooms.addMember(id, username, viewer),
+    remove_member: async ({ id, username, viewer }) => {
+      await this.rooms.removeMember(id, username, viewer);
+      return null;
+    },
+    update_room: ({ id, update, viewer }) => this.rooms.updateRoom(id, update, viewer),
+    open_dm: ({ username, viewer }) => this.rooms.openDm(username, viewer),
     messages: (page) => this.history.messages(page),
     replay: async (request) => {
       await this.applier.waitApplied(await lastSeqOf(this.link.jsm, request.serverId));
@@ -100,19 +110,20 @@ export class NatsHistoryService {
       options.catchUpTimeoutMs,
       log,
     );
+    const publish = (event: StateEvent) => this.publishStateEvent(event);
     this.accounts = new AccountsService(history.accounts, {
-      log: (event) => this.publishAccountEvent(event),
+      log: publish,
       position: () => this.applier.position,
-      feedPollMs: 0,
     });
+    this.rooms = new RoomsService(history.rooms, publish);
   }
 
   /**
-   * The stream as AccountsService's log: publishes the event, waits until this service applied
-   * it, and answers how its application went. No expected-sequence header: the check made before
+   * The stream as the services' log: publishes the event, waits until this service applied it,
+   * and answers how its application went. No expected-sequence header: the check made before
    * publishing may be overtaken, and the application (deterministic) decides.
    */
-  private async publishAccountEvent(event: AccountEvent): Promise<ApplyResult> {
+  private async publishStateEvent(event: StateEvent): Promise<ApplyResult> {
     if (this.closed || !this.link.isConnected()) {
       throw new UnavailableError('The stream cannot be reached: NATS is disconnected');
     }
@@ -233,7 +244,6 @@ export class NatsHistoryService {
   /** Stops taking messages, writes what it has, and stops answering. */
   async close(): Promise<void> {
     this.closed = true;
-    this.accounts.close();
     this.requests?.unsubscribe();
     await this.messages?.close();
     // everything received before the stop is written and acked

@@ -137,7 +137,7 @@ export class StreamApplier {
         continue;
       }
       const payload = read.value;
-      if (!this.history.getRoom(payload.server_id)) {
+      if (!this.history.rooms.get(payload.server_id, 'anyone')) {
         this.log.warn(
           { seq: msg.seq, serverId: payload.server_id },
           'skipping a message for an unknown room',

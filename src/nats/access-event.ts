@@ -1,9 +1,10 @@
 /**
- * An access event as the stream holds it (`chat.access`): the AccountEvent itself, as JSON. The
+ * A state event as the stream holds it (`chat.access`): the AccountEvent or RoomStateEvent
+ * itself, as JSON. The
  * history service applies it; every gateway's live feed derives the access change from it. Both
  * check it here first: anyone who may publish on `chat.*` could put anything there.
  */
-import type { AccountEvent } from '../domain/access-events.ts';
+import type { StateEvent } from '../domain/access-events.ts';
 import type { RegistrationPolicy } from '../domain/identity.ts';
 import {
   isBoolean,
@@ -12,12 +13,14 @@ import {
   isString,
   nullable,
   objectOf,
+  optional,
   parsePayload,
+  tupleOf,
 } from './guards.ts';
 import type { Guard, Parsed } from './guards.ts';
 
-type Kind = AccountEvent['type'];
-type Of<K extends Kind> = Extract<AccountEvent, { type: K }>;
+type Kind = StateEvent['type'];
+type Of<K extends Kind> = Extract<StateEvent, { type: K }>;
 
 const isType =
   <K extends Kind>(type: K): Guard<K> =>
@@ -86,9 +89,47 @@ const EVENTS: { [K in Kind]: Guard<Of<K>> } = {
     disabled: isBoolean,
     at: isInteger,
   }),
+  room_created: objectOf<Of<'room_created'>>({
+    type: isType('room_created'),
+    name: isString,
+    private: isBoolean,
+    owner: nullable(isString),
+    by_admin: isBoolean,
+    created_at: isString,
+  }),
+  room_updated: objectOf<Of<'room_updated'>>({
+    type: isType('room_updated'),
+    server_id: isInteger,
+    by: isString,
+    by_admin: isBoolean,
+    name: optional(isString),
+    archived: optional(isBoolean),
+    owner: optional(isString),
+    at: isInteger,
+  }),
+  member_added: objectOf<Of<'member_added'>>({
+    type: isType('member_added'),
+    server_id: isInteger,
+    username: isString,
+    by: isString,
+    by_admin: isBoolean,
+  }),
+  member_removed: objectOf<Of<'member_removed'>>({
+    type: isType('member_removed'),
+    server_id: isInteger,
+    username: isString,
+    by: isString,
+    by_admin: isBoolean,
+    at: isInteger,
+  }),
+  dm_opened: objectOf<Of<'dm_opened'>>({
+    type: isType('dm_opened'),
+    usernames: tupleOf<[string, string]>(isString, isString),
+    created_at: isString,
+  }),
 };
 
-export function isAccountEvent(value: unknown): value is AccountEvent {
+export function isStateEvent(value: unknown): value is StateEvent {
   if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(EVENTS, value.type)) {
     return false;
   }
@@ -96,6 +137,6 @@ export function isAccountEvent(value: unknown): value is AccountEvent {
 }
 
 /** The access event of a stream message on `chat.access`, checked. */
-export function readAccessEvent(msg: { data: Uint8Array; seq: number }): Parsed<AccountEvent> {
-  return parsePayload(msg.data, isAccountEvent, `access event ${msg.seq}`);
+export function readAccessEvent(msg: { data: Uint8Array; seq: number }): Parsed<StateEvent> {
+  return parsePayload(msg.data, isStateEvent, `state event ${msg.seq}`);
 }

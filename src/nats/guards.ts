@@ -4,7 +4,8 @@
  * edge, once, and only then used as a typed value; one that does not pass is dropped or answered
  * with an error, never trusted. Small guards that compose, as `protocol.ts` checks client frames.
  */
-import type { Message, Room } from '../domain/message.ts';
+import type { Message } from '../domain/message.ts';
+import type { Room } from '../domain/rooms.ts';
 
 export type Guard<T> = (value: unknown) => value is T;
 
@@ -64,8 +65,13 @@ export const isMessage: Guard<Message> = objectOf<Message>({
 
 export const isRoom: Guard<Room> = objectOf<Room>({
   id: isInteger,
-  name: isString,
+  name: nullable(isString),
   created_at: isString,
+  private: isBoolean,
+  dm: isBoolean,
+  archived: isBoolean,
+  owner: nullable(isString),
+  members: optional(arrayOf(isString)),
 });
 
 const decoder = new TextDecoder();

@@ -17,7 +17,8 @@ import type {
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
-import type { Message, Room } from '../domain/message.ts';
+import type { Message } from '../domain/message.ts';
+import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
   isBoolean,
@@ -47,11 +48,32 @@ export interface HistoryStatus {
 export type NoArguments = Record<string, never>;
 
 export interface HistoryOps {
-  rooms: { request: NoArguments; reply: Room[] };
+  // rooms: `viewer` is who asks (null: open mode's anonymous caller)
+  rooms: { request: { viewer: Viewer | null; archived: boolean }; reply: Room[] };
   room_count: { request: NoArguments; reply: number };
-  /** `null`: no such room. */
-  room: { request: { id: number }; reply: Room | null };
-  create_room: { request: { name: string }; reply: Room };
+  /** `null`: no such room, or one the viewer may not see. */
+  room: { request: { id: number; viewer: Viewer | null }; reply: Room | null };
+  create_room: {
+    request: { name: string; private: boolean; viewer: Viewer | null };
+    reply: Room;
+  };
+  members: { request: { id: number; viewer: Viewer | null }; reply: string[] };
+  add_member: {
+    request: { id: number; username: string; viewer: Viewer | null };
+    reply: { members: string[]; existed: boolean };
+  };
+  remove_member: {
+    request: { id: number; username: string; viewer: Viewer | null };
+    reply: null;
+  };
+  update_room: {
+    request: { id: number; update: RoomUpdate; viewer: Viewer | null };
+    reply: Room;
+  };
+  open_dm: {
+    request: { username: string; viewer: Viewer | null };
+    reply: { room: Room; existed: boolean };
+  };
   messages: { request: MessagePage; reply: Message[] };
   replay: { request: ReplayRequest; reply: Replay };
   status: { request: NoArguments; reply: HistoryStatus };
@@ -120,16 +142,65 @@ const isSnapshot = objectOf<AccessSnapshot>({
   ),
   revoked_tokens: arrayOf(isString),
   disabled_users: arrayOf(isString),
+  archived_rooms: arrayOf(isInteger),
 });
 const byUsername = objectOf<{ username: string }>({ username: isString });
+const isViewer = nullable(objectOf<Viewer>({ username: isString, admin: isBoolean }));
+const inRoom = objectOf<{ id: number; viewer: Viewer | null }>({ id: isInteger, viewer: isViewer });
+const memberOf = objectOf<{ id: number; username: string; viewer: Viewer | null }>({
+  id: isInteger,
+  username: isString,
+  viewer: isViewer,
+});
 
 const CHECKS: {
   [Op in HistoryOp]: { request: Guard<HistoryRequest<Op>>; reply: Guard<HistoryReply<Op>> };
 } = {
-  rooms: { request: noArguments, reply: arrayOf(isRoom) },
+  rooms: {
+    request: objectOf<{ viewer: Viewer | null; archived: boolean }>({
+      viewer: isViewer,
+      archived: isBoolean,
+    }),
+    reply: arrayOf(isRoom),
+  },
   room_count: { request: noArguments, reply: isInteger },
-  room: { request: objectOf<{ id: number }>({ id: isInteger }), reply: nullable(isRoom) },
-  create_room: { request: objectOf<{ name: string }>({ name: isString }), reply: isRoom },
+  room: { request: inRoom, reply: nullable(isRoom) },
+  create_room: {
+    request: objectOf<{ name: string; private: boolean; viewer: Viewer | null }>({
+      name: isString,
+      private: isBoolean,
+      viewer: isViewer,
+    }),
+    reply: isRoom,
+  },
+  members: { request: inRoom, reply: arrayOf(isString) },
+  add_member: {
+    request: memberOf,
+    reply: objectOf<{ members: string[]; existed: boolean }>({
+      members: arrayOf(isString),
+      existed: isBoolean,
+    }),
+  },
+  remove_member: { request: memberOf, reply: isNull },
+  update_room: {
+    request: objectOf<{ id: number; update: RoomUpdate; viewer: Viewer | null }>({
+      id: isInteger,
+      update: objectOf<RoomUpdate>({
+        name: optional(isString),
+        archived: optional(isBoolean),
+        owner: optional(isString),
+      }),
+      viewer: isViewer,
+    }),
+    reply: isRoom,
+  },
+  open_dm: {
+    request: objectOf<{ username: string; viewer: Viewer | null }>({
+      username: isString,
+      viewer: isViewer,
+    }),
+    reply: objectOf<{ room: Room; existed: boolean }>({ room: isRoom, existed: isBoolean }),
+  },
   messages: {
     request: objectOf<MessagePage>({
       serverId: isInteger,

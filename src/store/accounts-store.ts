@@ -5,9 +5,13 @@ import type {
   AccessSnapshot,
   AccessUpdate,
   AccountEvent,
+  StateEvent,
 } from '../domain/access-events.ts';
+import { isRoomStateEvent } from '../domain/rooms.ts';
+import type { Room, RoomRefusal } from '../domain/rooms.ts';
 import type { TokenInfo, User } from '../domain/identity.ts';
 import { nameKey } from '../domain/names.ts';
+import type { RoomsStore } from './rooms-store.ts';
 
 /** A user with their password hash, for verifying a login (never sent anywhere). */
 export interface StoredUser extends User {
@@ -26,7 +30,10 @@ export type AccountRefusal =
 
 type RegistrationEvent = Extract<AccountEvent, { type: 'user_registered' }>;
 
-export type ApplyResult = { ok: true } | { ok: false; refusal: AccountRefusal };
+/** How an event was applied; a room event says what room (and members) it left. */
+export type ApplyResult =
+  | { ok: true; room?: Room; members?: string[]; existed?: boolean }
+  | { ok: false; refusal: AccountRefusal | RoomRefusal };
 
 /** How long access changes stay in the feed: a process reading it lags by seconds, not days. */
 const FEED_KEEP_MS = 24 * 3_600_000;
@@ -42,17 +49,20 @@ interface UserRow {
 const USER_COLUMNS = 'username, admin, disabled, created_at, password_hash';
 
 /**
- * Accounts, tokens, invites and ended sessions, beside the rooms in SQLite. Every change goes
- * through `apply(event)`: one transaction that checks what the event needs (a free name, a valid
+ * Accounts, tokens, invites and ended sessions, beside the rooms in SQLite, and the one entry for
+ * every state event (rooms' too, written by RoomsStore). Every change goes through `apply(event)`: one transaction that checks what the event needs (a free name, a valid
  * invite) against the stored state, writes it, and appends the access change gateways must
  * learn of to `access_feed`. The checks use only the event and the stored state (no clock), so
  * the same events applied in the same order give the same database anywhere.
  */
 export class AccountsStore {
   private readonly stmt;
-  private readonly applyInTransaction: (event: AccountEvent) => ApplyResult;
+  private readonly applyInTransaction: (event: StateEvent) => ApplyResult;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly rooms: RoomsStore,
+  ) {
     this.stmt = {
       userByKey: db.prepare<[string], UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE name_key = ?`,
@@ -117,15 +127,18 @@ export class AccountsStore {
         'SELECT username FROM users WHERE disabled = 1',
       ),
     };
-    this.applyInTransaction = db.transaction((event: AccountEvent) => {
-      const result = this.write(event);
+    this.applyInTransaction = db.transaction((event: StateEvent) => {
+      const result = isRoomStateEvent(event) ? this.rooms.write(event) : this.write(event);
       if (result.ok) this.appendChange(event);
       return result;
     });
   }
 
-  /** Applies one event in one transaction (nothing is written when it is refused). */
-  apply(event: AccountEvent): ApplyResult {
+  /**
+   * Applies one event, of accounts or of rooms, in one transaction (nothing is written when it
+   * is refused), with the access change it makes appended to the feed.
+   */
+  apply(event: StateEvent): ApplyResult {
     return this.applyInTransaction(event);
   }
 
@@ -157,6 +170,7 @@ export class AccountsStore {
       resets: this.stmt.resets.all(),
       revoked_tokens: this.stmt.revokedTokens.all().map((row) => row.id),
       disabled_users: this.stmt.disabledUsers.all().map((row) => row.username),
+      archived_rooms: this.rooms.archivedIds(),
     }))();
   }
 
@@ -242,7 +256,7 @@ export class AccountsStore {
     return { ok: true };
   }
 
-  private appendChange(event: AccountEvent): void {
+  private appendChange(event: StateEvent): void {
     const made = accessChangeOf(event);
     if (!made) return;
     this.stmt.pruneFeed.run(made.at - FEED_KEEP_MS);

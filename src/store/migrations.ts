@@ -84,6 +84,33 @@ const MIGRATIONS: readonly Migration[] = [
   );
   INSERT INTO stream_position (id, applied_seq) SELECT 1, coalesce(max(id), 0) FROM messages;
   `,
+  `
+  -- private rooms and DMs (see rooms-store.ts). Rebuilt, as SQLite cannot drop the UNIQUE of
+  -- name_key: only public room names are unique now (a private room's name only among the rooms
+  -- its creator can see); a DM has no name and is unique per pair of users (dm_key).
+  CREATE TABLE rooms_new (
+    id INTEGER PRIMARY KEY,
+    name TEXT,                          -- NULL: a DM
+    name_key TEXT,                      -- NFKC case folded (names.ts); NULL: a DM
+    created_at TEXT NOT NULL,
+    private INTEGER NOT NULL DEFAULT 0,
+    dm_key TEXT UNIQUE,                 -- DMs: both users' name keys, sorted, NUL between
+    owner TEXT,                         -- the creator; NULL: DMs and rooms made before owners
+    archived INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO rooms_new (id, name, name_key, created_at) SELECT id, name, name_key, created_at FROM rooms;
+  DROP TABLE rooms;
+  ALTER TABLE rooms_new RENAME TO rooms;
+  CREATE UNIQUE INDEX rooms_by_public_name ON rooms(name_key) WHERE private = 0;
+  CREATE INDEX rooms_by_private_name ON rooms(name_key) WHERE private = 1;
+  -- members of private rooms and DMs
+  CREATE TABLE room_members (
+    server_id INTEGER NOT NULL REFERENCES rooms(id),
+    username TEXT NOT NULL,
+    PRIMARY KEY (server_id, username)
+  ) WITHOUT ROWID;
+  CREATE INDEX room_members_by_user ON room_members(username, server_id);
+  `,
 ];
 
 /**
@@ -125,11 +152,16 @@ export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
       `the database has schema version ${current}, newer than this build's ${SCHEMA_VERSION}`,
     );
   }
+  // Off while tables are rebuilt (a table referenced by others is dropped and made anew: SQLite's
+  // documented way), checked before each step commits. The caller turns enforcement on.
+  db.pragma('foreign_keys = OFF');
   for (let version = current; version < target; version++) {
     db.transaction(() => {
       const migration = MIGRATIONS[version] as Migration;
       if (typeof migration === 'string') db.exec(migration);
       else migration(db);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`migration ${version + 1} broke foreign keys`);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Message, Room } from '../domain/message.ts';
-import { nameKey } from '../domain/names.ts';
+import type { Message } from '../domain/message.ts';
 import { AccountsStore } from './accounts-store.ts';
 import { migrate } from './migrations.ts';
+import { RoomsStore } from './rooms-store.ts';
 
 /** A message about to be stored; `id` is given when the log (JetStream) already numbered it. */
 export interface NewMessage {
@@ -31,15 +31,13 @@ export interface MessagesPage {
   more: boolean;
 }
 
-export class RoomNameTakenError extends Error {
-  override name = 'RoomNameTakenError';
-}
-
 /** Rooms and messages in one SQLite file (WAL). Statements are prepared once. */
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt;
-  /** Accounts, tokens, invites and ended sessions, in the same database. */
+  /** Rooms and their members. */
+  readonly rooms: RoomsStore;
+  /** Accounts, tokens, invites and ended sessions, and the log of state events. */
   readonly accounts: AccountsStore;
 
   constructor(file: string) {
@@ -50,26 +48,17 @@ export class SqliteStore {
       // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only power loss
       // could undo the last transactions. See README, "Durability".
       db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db);
+      db.pragma('foreign_keys = ON');
     } catch (error) {
       db.close();
       throw error;
     }
     this.db = db;
-    this.accounts = new AccountsStore(db);
+    this.rooms = new RoomsStore(db);
+    this.accounts = new AccountsStore(db, this.rooms);
     this.stmt = {
-      rooms: db.prepare<[], Room>('SELECT id, name, created_at FROM rooms ORDER BY id'),
-      room: db.prepare<[number], Room>('SELECT id, name, created_at FROM rooms WHERE id = ?'),
-      roomCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rooms'),
-      // keys made unique by the name-rules migration: `key NUL id` (migrations.ts)
-      duplicateNames: db.prepare<[], Room>(
-        'SELECT id, name, created_at FROM rooms WHERE instr(name_key, char(0)) > 0 ORDER BY id',
-      ),
-      insertRoom: db.prepare<[string, string, string], Room>(
-        'INSERT INTO rooms (name, name_key, created_at) VALUES (?, ?, ?) RETURNING id, name, created_at',
-      ),
       insertMessage: db.prepare<[number | null, number, string, string, string, string | null]>(
         'INSERT INTO messages (id, server_id, username, text, ts, client_id) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -96,38 +85,6 @@ export class SqliteStore {
         'INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
     };
-  }
-
-  listRooms(): Room[] {
-    return this.stmt.rooms.all();
-  }
-
-  getRoom(id: number): Room | undefined {
-    return this.stmt.room.get(id);
-  }
-
-  roomCount(): number {
-    return this.stmt.roomCount.get()?.n ?? 0;
-  }
-
-  /**
-   * Rooms made before the name rules whose names became one with an older room's (a composed
-   * and a decomposed `café`): kept as they were, but their name can no longer be created.
-   */
-  duplicateNameRooms(): Room[] {
-    return this.stmt.duplicateNames.all();
-  }
-
-  /** `name` as the name rules store it (normalizeRoomName); unique under `nameKey`. */
-  createRoom(name: string, createdAt: string): Room {
-    try {
-      return this.stmt.insertRoom.get(name, nameKey(name), createdAt) as Room;
-    } catch (error) {
-      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new RoomNameTakenError(`a room named "${name}" exists`, { cause: error });
-      }
-      throw error;
-    }
   }
 
   /** Stores messages in one transaction (all or none) and returns them with their ids. */

@@ -4,25 +4,12 @@
  * limits a client needs before the server tells it its own (`GET /api/config`), and the checks
  * that turn untrusted JSON into those types. No DOM: Node clients load this module too.
  *
- * The types are the server's own (src/protocol.ts, src/domain/message.ts), referenced here for
+ * The types are the server's own (src/protocol.ts, src/domain/message.ts, src/domain/rooms.ts), referenced here for
  * the type checker only: comments, so nothing of the server is loaded at run time.
  */
 
 /** @typedef {import('../domain/message.ts').Message} Message */
-/**
- * A room as `GET /api/servers` lists it. Outside open mode it also says who may see it: a
- * private room (its `owner` adds people), or a direct message (`dm`, no name, its two `members`).
- * The extra fields are optional, so that an older server's rooms are public rooms.
- * @typedef {object} Room
- * @property {number} id
- * @property {string | null} name null for a direct message
- * @property {string} created_at
- * @property {boolean} [private]
- * @property {boolean} [dm]
- * @property {boolean} [archived]
- * @property {string | null} [owner] who made it; null for DMs and rooms older than owners
- * @property {string[]} [members] a DM's two usernames, sorted
- */
+/** @typedef {import('../domain/rooms.ts').Room} Room */
 /** @typedef {import('../protocol.ts').ServerFrame} ServerFrame */
 /** @typedef {import('../protocol.ts').ClientFrame} ClientFrame */
 /** @typedef {import('../protocol.ts').ClientConfig} ClientConfig */

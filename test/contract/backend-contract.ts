@@ -53,7 +53,7 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       backend = await create();
       [bus, other] = backend.buses;
       history = backend.history;
-      room = (await history.createRoom(`contract-${name}`)).id;
+      room = (await history.createRoom(`contract-${name}`, false, null)).id;
     });
 
     afterAll(async () => {
@@ -61,11 +61,14 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
     });
 
     it('has room general with id 1 and creates rooms with case-insensitive unique names', async () => {
-      const rooms = await history.listRooms();
+      const rooms = await history.listRooms(null, false);
       expect(rooms[0]).toMatchObject({ id: 1, name: 'general' });
-      expect(await history.getRoom(room)).toMatchObject({ id: room, name: `contract-${name}` });
-      expect(await history.getRoom(987654)).toBeUndefined();
-      await expect(history.createRoom(`CONTRACT-${name}`)).rejects.toSatisfy(
+      expect(await history.getRoom(room, null)).toMatchObject({
+        id: room,
+        name: `contract-${name}`,
+      });
+      expect(await history.getRoom(987654, null)).toBeUndefined();
+      await expect(history.createRoom(`CONTRACT-${name}`, false, null)).rejects.toSatisfy(
         (error: unknown) => error instanceof ChatError && error.code === 'room_name_taken',
       );
     });
@@ -73,21 +76,23 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
     it('applies the name rules to every room it creates: NFC, no format characters, unique after NFKC case folding', async () => {
       const isCode = (code: string) => (error: unknown) =>
         error instanceof ChatError && error.code === code;
-      const created = await history.createRoom(`  cafe\u0301-${name} `);
+      const created = await history.createRoom(`  cafe\u0301-${name} `, false, null);
       expect(created.name).toBe(`caf\u00e9-${name}`);
-      await expect(history.createRoom(`CAFÉ-${name}`)).rejects.toSatisfy(isCode('room_name_taken'));
-      await expect(history.createRoom('ｇｅｎｅｒａｌ')).rejects.toSatisfy(
+      await expect(history.createRoom(`CAFÉ-${name}`, false, null)).rejects.toSatisfy(
         isCode('room_name_taken'),
       );
-      await expect(history.createRoom('general\u200b')).rejects.toSatisfy(
+      await expect(history.createRoom('ｇｅｎｅｒａｌ', false, null)).rejects.toSatisfy(
+        isCode('room_name_taken'),
+      );
+      await expect(history.createRoom('general\u200b', false, null)).rejects.toSatisfy(
         isCode('invalid_room_name'),
       );
     });
 
     it('counts the rooms without listing them', async () => {
       const before = await history.roomCount();
-      expect(before).toBe((await history.listRooms()).length);
-      await history.createRoom(`counted-${name}`);
+      expect(before).toBe((await history.listRooms(null, false)).length);
+      await history.createRoom(`counted-${name}`, false, null);
       expect(await history.roomCount()).toBe(before + 1);
     });
 
@@ -146,7 +151,7 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
     });
 
     it('replays every message published before the call, with the newest id', async () => {
-      const target = (await history.createRoom(`replay-${name}`)).id;
+      const target = (await history.createRoom(`replay-${name}`, false, null)).id;
       const published: number[] = [];
       for (let i = 0; i < 7; i++) {
         published.push((await bus.publish({ serverId: target, username: 'r', text: `r${i}` })).id);
@@ -173,7 +178,7 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
     });
 
     it('caps replays and pages at maxBytes of JSON, leaving out what does not fit', async () => {
-      const target = (await history.createRoom(`bytes-${name}`)).id;
+      const target = (await history.createRoom(`bytes-${name}`, false, null)).id;
       const stored: Message[] = [];
       const seen = collector();
       const subscription = await bus.subscribe(target, seen.handler);

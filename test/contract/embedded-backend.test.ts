@@ -2,21 +2,25 @@ import { EmbeddedBus } from '../../src/bus/embedded-bus.ts';
 import { AccountsService } from '../../src/history/accounts-service.ts';
 import { EmbeddedHistoryClient } from '../../src/history/embedded-history-client.ts';
 import { HistoryService } from '../../src/history/history-service.ts';
+import { RoomsService } from '../../src/history/rooms-service.ts';
+import { LocalStateLog } from '../../src/history/state-log.ts';
 import { tempDir } from '../helpers/chat-server.ts';
 import { describeBackend } from './backend-contract.ts';
 
 describeBackend('embedded', () => {
   const service = new HistoryService(tempDir());
   const bus = new EmbeddedBus(service, { dedupeWindowMs: 60_000 });
-  const accounts = new AccountsService(service.accounts, {
+  const log = new LocalStateLog(service.accounts, {
     onChange: (update) => bus.deliverAccessChange(update),
   });
+  const accounts = new AccountsService(service.accounts, { log: log.apply });
+  const rooms = new RoomsService(service.rooms, log.apply);
   return Promise.resolve({
     buses: [bus, bus],
-    history: new EmbeddedHistoryClient(service),
+    history: new EmbeddedHistoryClient(service, rooms),
     accounts: [accounts, accounts],
     async close() {
-      accounts.close();
+      log.close();
       await bus.close();
       service.close();
     },

@@ -65,6 +65,10 @@ describe('history answers over NATS, in parts', () => {
       id,
       name: '\u{1F600}'.repeat(64),
       created_at: '2026-11-23T22:51:43.123Z',
+      private: false,
+      dm: false,
+      archived: false,
+      owner: null,
     }));
     const sizes: number[] = [];
     // every reply goes to an inbox: watch them all
@@ -76,7 +80,7 @@ describe('history answers over NATS, in parts', () => {
     await answerRooms((msg) =>
       respondInParts(responder, msg, JSON.stringify({ ok: true, result: rooms })),
     );
-    expect(await client.listRooms()).toEqual(rooms);
+    expect(await client.listRooms(null, false)).toEqual(rooms);
     await responder.flush();
     watch.unsubscribe();
     expect(sizes.length).toBeGreaterThan(40);
@@ -85,13 +89,13 @@ describe('history answers over NATS, in parts', () => {
 
   it('answers a small answer in one part', async () => {
     await answerRooms((msg) => respondInParts(responder, msg, '{"ok":true,"result":[]}'));
-    expect(await client.listRooms()).toEqual([]);
+    expect(await client.listRooms(null, false)).toEqual([]);
   });
 
   it('fails with unavailable within the request timeout when the responder dies mid-answer', async () => {
     await answerRooms((msg) => msg.respond('{"ok":true,"result":[{"id":1,', part(1, 3)));
     const started = performance.now();
-    await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.listRooms(null, false)).rejects.toBeInstanceOf(UnavailableError);
     // it waited for the missing parts, but not past the request timeout
     expect(performance.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
   });
@@ -101,9 +105,9 @@ describe('history answers over NATS, in parts', () => {
       msg.respond('[]}', part(2, 2));
       msg.respond('{"ok":true,"result":', part(1, 2));
     });
-    await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.listRooms(null, false)).rejects.toBeInstanceOf(UnavailableError);
     await answerRooms((msg) => msg.respond('{"ok":true,"result":[]}'));
-    await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.listRooms(null, false)).rejects.toBeInstanceOf(UnavailableError);
   });
 
   it('fails with unavailable, and counts it, when a whole answer is malformed', async () => {
@@ -115,7 +119,7 @@ describe('history answers over NATS, in parts', () => {
       'not json',
     ]) {
       await answerRooms((msg) => respondInParts(responder, msg, answer));
-      await expect(client.listRooms(), answer).rejects.toBeInstanceOf(UnavailableError);
+      await expect(client.listRooms(null, false), answer).rejects.toBeInstanceOf(UnavailableError);
     }
     expect(await counted('history_reply')).toBe(before + 4);
   });
@@ -123,6 +127,6 @@ describe('history answers over NATS, in parts', () => {
   it('fails with unavailable at once when no history service listens', async () => {
     answering?.unsubscribe();
     await responder.flush();
-    await expect(client.listRooms()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(client.listRooms(null, false)).rejects.toBeInstanceOf(UnavailableError);
   });
 });

@@ -37,7 +37,17 @@ describe('rooms', () => {
   it('lists room general with id 1 in a fresh data directory', async () => {
     const { status, body } = await api('/api/servers');
     expect(status).toBe(200);
-    expect(body).toEqual([{ id: 1, name: 'general', created_at: expect.any(String) }]);
+    expect(body).toEqual([
+      {
+        id: 1,
+        name: 'general',
+        created_at: expect.any(String),
+        private: false,
+        dm: false,
+        archived: false,
+        owner: null,
+      },
+    ]);
   });
 
   it('creates a room (201), refuses a taken name in any case (409) and invalid names (400)', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccessUpdate, AccountEvent } from '../../src/domain/access-events.ts';
 import { AccountsService } from '../../src/history/accounts-service.ts';
+import { LocalStateLog } from '../../src/history/state-log.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { tempDir } from '../helpers/chat-server.ts';
 
@@ -139,6 +140,7 @@ describe('accounts store: one apply function', () => {
       resets: [{ username: 'bob', at: T0 + 8, keep_sid: 's2' }],
       revoked_tokens: ['t1'],
       disabled_users: ['bob'],
+      archived_rooms: [],
     });
     // an ended session is no longer listed once no cookie of it can be valid
     expect(accounts.snapshot(T0 + 31 * DAY).ended_sessions).toEqual([]);
@@ -151,12 +153,9 @@ describe('accounts service', () => {
     options: { file?: string; onChange?: (u: AccessUpdate) => void } = {},
   ) {
     const { accounts, file } = store(options.file);
-    const accountsService = new AccountsService(accounts, {
-      now: () => now.t,
-      feedPollMs: 0,
-      onChange: options.onChange,
-    });
-    open.push(accountsService);
+    const log = new LocalStateLog(accounts, { feedPollMs: 0, onChange: options.onChange });
+    const accountsService = new AccountsService(accounts, { now: () => now.t, log: log.apply });
+    open.push(log);
     return { service: accountsService, file };
   }
 

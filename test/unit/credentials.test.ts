@@ -64,6 +64,7 @@ describe('access state', () => {
       resets: [],
       revoked_tokens: ['old-token'],
       disabled_users: [],
+      archived_rooms: [],
     });
     expect(state.refusal(sessionOf('gone', 0))).toBe('unauthenticated');
     expect(state.refusal(sessionOf('live', 0))).toBeUndefined();
@@ -102,6 +103,7 @@ describe('access state', () => {
       resets: [],
       revoked_tokens: ['old-token'],
       disabled_users: ['alice'],
+      archived_rooms: [],
     });
     expect(state.refusal(sessionOf('live', 0))).toBe('user_disabled');
     state.load({
@@ -110,6 +112,7 @@ describe('access state', () => {
       resets: [],
       revoked_tokens: ['new-token'],
       disabled_users: [],
+      archived_rooms: [],
     });
     expect(state.refusal(sessionOf('live', 0))).toBeUndefined();
     expect(state.refusal(sessionOf('gone', 0, 'bob'))).toBeUndefined();

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { isRoomEvent } from '../../src/bus/nats/room-events.ts';
 import type { RoomEvent } from '../../src/bus/types.ts';
-import type { Message, Room } from '../../src/domain/message.ts';
+import type { Message } from '../../src/domain/message.ts';
+import type { Room } from '../../src/domain/rooms.ts';
 import {
   isHistoryOp,
   parseHistoryAnswer,
@@ -16,7 +17,15 @@ import { readStreamMessage } from '../../src/nats/stream-message.ts';
 const bytes = (value: unknown) =>
   new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 
-const room: Room = { id: 1, name: 'general', created_at: '2026-01-01T00:00:00.000Z' };
+const room: Room = {
+  id: 1,
+  name: 'general',
+  created_at: '2026-01-01T00:00:00.000Z',
+  private: false,
+  dm: false,
+  archived: false,
+  owner: null,
+};
 const message: Message = { id: 7, server_id: 1, username: 'ann', text: 'hi', ts: room.created_at };
 
 describe('history requests', () => {
@@ -39,9 +48,16 @@ describe('history requests', () => {
 
   it('passes well-formed requests as they are', () => {
     const cases = [
-      ['rooms', {}],
-      ['room', { id: 3 }],
-      ['create_room', { name: 'random' }],
+      ['rooms', { viewer: null, archived: false }],
+      ['rooms', { viewer: { username: 'ann', admin: true }, archived: true }],
+      ['room', { id: 3, viewer: null }],
+      ['create_room', { name: 'random', private: false, viewer: null }],
+      ['create_room', { name: 'quiet', private: true, viewer: { username: 'ann', admin: false } }],
+      [
+        'update_room',
+        { id: 3, update: { archived: true }, viewer: { username: 'a', admin: true } },
+      ],
+      ['open_dm', { username: 'bob', viewer: { username: 'ann', admin: false } }],
       ['messages', { serverId: 1, limit: 50 }],
       ['messages', { serverId: 1, limit: 50, before: 9, after: 2, maxBytes: 4096 }],
       ['replay', { serverId: 1, replayCount: 50, sinceLimit: 1000, maxBytes: 1e6 }],

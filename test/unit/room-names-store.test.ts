@@ -10,6 +10,7 @@ import { ChatError } from '../../src/errors.ts';
 import { HistoryService } from '../../src/history/history-service.ts';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrations.ts';
 import { tempDir } from '../helpers/chat-server.ts';
+import { createRoomIn, publicRooms } from '../helpers/rooms.ts';
 
 const open: HistoryService[] = [];
 function service(dir = tempDir()): HistoryService {
@@ -34,12 +35,12 @@ const codeOf = (work: () => unknown): string | undefined => {
 describe('rooms made through the history service', () => {
   it('stores names trimmed and NFC, and refuses a name equal to another after NFKC case folding', () => {
     const history = service();
-    expect(history.createRoom('  cafe\u0301 ').name).toBe('caf\u00e9');
-    expect(codeOf(() => history.createRoom('CAFÉ'))).toBe('room_name_taken');
-    expect(codeOf(() => history.createRoom('ｇｅｎｅｒａｌ'))).toBe('room_name_taken');
-    expect(codeOf(() => history.createRoom('General'))).toBe('room_name_taken');
-    expect(codeOf(() => history.createRoom('general\u200b'))).toBe('invalid_room_name');
-    expect(history.listRooms().map((room) => room.name)).toEqual(['general', 'café']);
+    expect(createRoomIn(history, '  cafe\u0301 ').name).toBe('caf\u00e9');
+    expect(codeOf(() => createRoomIn(history, 'CAFÉ'))).toBe('room_name_taken');
+    expect(codeOf(() => createRoomIn(history, 'ｇｅｎｅｒａｌ'))).toBe('room_name_taken');
+    expect(codeOf(() => createRoomIn(history, 'General'))).toBe('room_name_taken');
+    expect(codeOf(() => createRoomIn(history, 'general\u200b'))).toBe('invalid_room_name');
+    expect(publicRooms(history).map((room) => room.name)).toEqual(['general', 'café']);
   });
 });
 
@@ -73,7 +74,7 @@ describe('the migration to the name rules', () => {
       'solo',
     ]);
     const history = service(dir);
-    const rooms = history.listRooms();
+    const rooms = publicRooms(history);
     expect(rooms.map((room) => [room.id, room.name])).toEqual([
       [1, 'general'],
       [2, 'Café'],
@@ -83,21 +84,21 @@ describe('the migration to the name rules', () => {
       [6, 'STRASSE'],
       [7, 'solo'],
     ]);
-    expect(history.duplicateNameRooms().map((room) => room.id)).toEqual([3, 4, 6]);
+    expect(history.rooms.duplicateNames().map((room) => room.id)).toEqual([3, 4, 6]);
     for (const taken of ['café', 'GENERAL', 'strasse', 'SOLO']) {
       expect(
-        codeOf(() => history.createRoom(taken)),
+        codeOf(() => createRoomIn(history, taken)),
         taken,
       ).toBe('room_name_taken');
     }
-    expect(history.createRoom('new').id).toBe(8);
+    expect(createRoomIn(history, 'new').id).toBe(8);
 
     // once migrated, a restart changes nothing
     history.close();
     open.pop();
     const again = service(dir);
-    expect(again.listRooms()).toEqual([...rooms, expect.objectContaining({ id: 8 })]);
-    expect(again.duplicateNameRooms().map((room) => room.id)).toEqual([3, 4, 6]);
+    expect(publicRooms(again)).toEqual([...rooms, expect.objectContaining({ id: 8 })]);
+    expect(again.rooms.duplicateNames().map((room) => room.id)).toEqual([3, 4, 6]);
     const db = new Database(path.join(dir, 'chatroom.db'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();

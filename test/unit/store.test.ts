@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryService } from '../../src/history/history-service.ts';
 import { tempDir } from '../helpers/chat-server.ts';
+import { createRoomIn, publicRooms } from '../helpers/rooms.ts';
 
 const open: HistoryService[] = [];
 function service(dir = tempDir()) {
@@ -23,11 +24,11 @@ const draft = (text: string, clientId?: string, serverId = 1) => ({
 describe('history service on SQLite', () => {
   it('creates room general with id 1 and keeps it across reopen (migrations run once)', () => {
     const { history, dir } = service();
-    expect(history.listRooms().map((r) => [r.id, r.name])).toEqual([[1, 'general']]);
-    history.createRoom('Second');
+    expect(publicRooms(history).map((r) => [r.id, r.name])).toEqual([[1, 'general']]);
+    createRoomIn(history, 'Second');
     history.close();
     const again = service(dir).history;
-    expect(again.listRooms().map((r) => r.name)).toEqual(['general', 'Second']);
+    expect(publicRooms(again).map((r) => r.name)).toEqual(['general', 'Second']);
   });
 
   it('numbers messages in order and finds a client_id only within the dedupe window', () => {
@@ -96,7 +97,7 @@ describe('transcripts', () => {
 
   it('writes each message once, in id order, per room', () => {
     const { history, dir } = service();
-    const room = history.createRoom('other').id;
+    const room = createRoomIn(history, 'other').id;
     history.appendDrafts([draft('a'), draft('b', undefined, room), draft('c')], ts);
     history.appendDrafts([draft('c', 'dup'), draft('c', 'dup')], ts);
     expect(lines(dir, 1)).toEqual([1, 3, 4]);
@@ -105,7 +106,7 @@ describe('transcripts', () => {
 
   it('recovers from a missing tail, a torn line and a missing file; a whole transcript is left alone', () => {
     const { history, dir } = service();
-    const room = history.createRoom('other').id;
+    const room = createRoomIn(history, 'other').id;
     history.appendDrafts(
       Array.from({ length: 5 }, (_, i) => draft(`m${i}`)),
       ts,

@@ -111,12 +111,14 @@ describe("the page's protocol module", () => {
   });
 
   it("names a room #name, and a direct message by the other person's username", () => {
-    const created_at = '2024-01-01T00:00:00.000Z';
-    const dm = { id: 3, name: null, created_at, private: true, dm: true, members: ['al', 'bo'] };
-    expect(roomTitle({ id: 1, name: 'general', created_at }, 'al')).toBe('#general');
-    expect(roomTitle({ id: 2, name: 'plans', created_at, private: true }, 'al')).toBe('#plans');
+    const base = { created_at: '2024-01-01T00:00:00.000Z', archived: false, owner: null };
+    const general = { ...base, id: 1, name: 'general', private: false, dm: false };
+    const plans = { ...base, id: 2, name: 'plans', private: true, dm: false, owner: 'al' };
+    const dm = { ...base, id: 3, name: null, private: true, dm: true, members: ['al', 'bo'] };
+    expect(roomTitle(general, 'al')).toBe('#general');
+    expect(roomTitle(plans, 'al')).toBe('#plans');
     expect(roomTitle(dm, 'al')).toBe('bo');
     expect(roomTitle(dm, 'bo')).toBe('al');
-    expect(dmPartner({ id: 1, name: 'general', created_at }, 'al')).toBe('');
+    expect(dmPartner(general, 'al')).toBe('');
   });
 });

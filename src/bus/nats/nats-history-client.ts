@@ -1,4 +1,5 @@
-import type { Message, Room } from '../../domain/message.ts';
+import type { Message } from '../../domain/message.ts';
+import type { Room, RoomUpdate, Viewer } from '../../domain/rooms.ts';
 import type { NatsLink } from '../../nats/connection.ts';
 import type {
   HistoryOp,
@@ -16,20 +17,40 @@ export class NatsHistoryClient implements HistoryClient {
     private readonly timeoutMs: number,
   ) {}
 
-  listRooms(): Promise<Room[]> {
-    return this.call('rooms', {});
+  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]> {
+    return this.call('rooms', { viewer, archived });
   }
 
   roomCount(): Promise<number> {
     return this.call('room_count', {});
   }
 
-  async getRoom(id: number): Promise<Room | undefined> {
-    return (await this.call('room', { id })) ?? undefined;
+  async getRoom(id: number, viewer: Viewer | null): Promise<Room | undefined> {
+    return (await this.call('room', { id, viewer })) ?? undefined;
   }
 
-  createRoom(name: string): Promise<Room> {
-    return this.call('create_room', { name });
+  createRoom(name: string, isPrivate: boolean, viewer: Viewer | null): Promise<Room> {
+    return this.call('create_room', { name, private: isPrivate, viewer });
+  }
+
+  members(id: number, viewer: Viewer | null): Promise<string[]> {
+    return this.call('members', { id, viewer });
+  }
+
+  addMember(id: number, username: string, viewer: Viewer | null) {
+    return this.call('add_member', { id, username, viewer });
+  }
+
+  async removeMember(id: number, username: string, viewer: Viewer | null): Promise<void> {
+    await this.call('remove_member', { id, username, viewer });
+  }
+
+  updateRoom(id: number, update: RoomUpdate, viewer: Viewer | null): Promise<Room> {
+    return this.call('update_room', { id, update, viewer });
+  }
+
+  openDm(username: string, viewer: Viewer | null) {
+    return this.call('open_dm', { username, viewer });
   }
 
   messages(page: MessagePage): Promise<Message[]> {

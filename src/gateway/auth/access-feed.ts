@@ -34,7 +34,8 @@ export function followAccessChanges(
   let loading: Promise<void> | undefined;
   let reloadWanted = false;
   const apply = (update: AccessUpdate) => {
-    if (access.apply(update)) sockets.recheck();
+    const change = access.apply(update);
+    if (change) sockets.recheck(change);
   };
   const subscription = bus.onAccessChange((update) => (early ? early.push(update) : apply(update)));
   const load = async (): Promise<void> => {

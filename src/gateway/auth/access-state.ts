@@ -7,7 +7,8 @@ export type Refusal = 'unauthenticated' | 'user_disabled';
 /**
  * What a gateway keeps in memory to refuse credentials whose signature is still valid: ended
  * sessions (until no copy of their cookie can be valid), each user's last password change (what
- * was issued before it is refused, but the session that made it), revoked tokens, disabled users.
+ * was issued before it is refused, but the session that made it), revoked tokens, disabled users,
+ * and the archived rooms (read-only).
  * It starts from storage's snapshot and follows the access feed from the snapshot's position, so
  * that no change between the two is missed or applied twice. A check is a few map lookups.
  */
@@ -17,6 +18,7 @@ export class AccessState {
   private readonly resets = new Map<string, { at: number; keepSid: string | null }>();
   private readonly revokedTokens = new Set<string>();
   private readonly disabledUsers = new Set<string>();
+  private readonly archivedRooms = new Set<number>();
   private prunedAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -27,6 +29,7 @@ export class AccessState {
     this.resets.clear();
     this.revokedTokens.clear();
     this.disabledUsers.clear();
+    this.archivedRooms.clear();
     this.position = snapshot.position;
     for (const { sid, until } of snapshot.ended_sessions) this.endedSessions.set(sid, until);
     for (const { username, at, keep_sid } of snapshot.resets) {
@@ -34,6 +37,7 @@ export class AccessState {
     }
     for (const id of snapshot.revoked_tokens) this.revokedTokens.add(id);
     for (const username of snapshot.disabled_users) this.disabledUsers.add(username);
+    for (const id of snapshot.archived_rooms) this.archivedRooms.add(id);
   }
 
   /** Applies a change past the current position; returns it, or undefined when already known. */
@@ -59,8 +63,19 @@ export class AccessState {
         if (change.disabled) this.disabledUsers.add(change.username);
         else this.disabledUsers.delete(change.username);
         break;
+      case 'room_archived':
+        if (change.archived) this.archivedRooms.add(change.server_id);
+        else this.archivedRooms.delete(change.server_id);
+        break;
+      case 'member_removed':
+        break; // nothing to keep: the member's sockets to the room are closed (OpenSockets)
     }
     return change;
+  }
+
+  /** Whether the room is read-only: a message to it is refused without asking storage. */
+  isArchived(serverId: number): boolean {
+    return this.archivedRooms.has(serverId);
   }
 
   /** Why the principal's credentials no longer work, if they do not. */

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RouteOptions }
 import type { AccountsClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
 import type { Principal } from '../../domain/identity.ts';
+import type { Viewer } from '../../domain/rooms.ts';
 import { ChatError, UnavailableError } from '../../errors.ts';
 import { describeCodes } from '../routes/account-schemas.ts';
 import { followAccessChanges } from './access-feed.ts';
@@ -38,6 +39,8 @@ export interface AuthParts {
   codec: CredentialCodec;
   cookies: SessionCookies;
   sockets: OpenSockets;
+  /** What the access feed keeps: revocations, and the archived rooms. */
+  access: AccessState;
 }
 
 /** The routes anyone may call: they are how one gets credentials. */
@@ -114,7 +117,7 @@ export async function installAuthGate(
     feed.stop();
     sockets.close();
   });
-  return { mode: config.auth, accounts, codec, cookies, sockets };
+  return { mode: config.auth, accounts, codec, cookies, sockets, access };
 }
 
 /**
@@ -132,6 +135,17 @@ export function refuseUnauthenticated(app: FastifyInstance): void {
     }
     done();
   });
+}
+
+/**
+ * Who asks, for storage's access checks: the principal's name and admin flag; `null` in open mode
+ * (an anonymous caller, who sees public rooms only).
+ */
+export function viewerOf(request: FastifyRequest): Viewer | null {
+  const identity = request.identity;
+  if (!identity || !('principal' in identity)) return null;
+  const { username, admin } = identity.principal;
+  return { username, admin };
 }
 
 /** Who a request counts against for the rate limits: its user, once the gate let it through. */

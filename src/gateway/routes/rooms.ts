@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { HistoryClient } from '../../bus/types.ts';
-import type { Room } from '../../domain/message.ts';
+import type { Room, Viewer } from '../../domain/rooms.ts';
 import { normalizeRoomName } from '../../domain/names.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { ChatError } from '../../errors.ts';
 import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
+import { viewerOf } from '../auth/gate.ts';
 import type { RequestLimit } from '../rate-limits.ts';
 import { errorRef, roomIdParams } from './schemas.ts';
 
@@ -16,35 +17,50 @@ export interface RoomRoutesDeps {
   limitRoomCreation?: RequestLimit | undefined;
 }
 
-async function existingRoom(history: HistoryClient, id: number): Promise<Room> {
-  const room = await history.getRoom(id);
+/** The room, if the viewer may see it; else `404 room_not_found`, as for an unknown room. */
+export async function visibleRoom(
+  history: HistoryClient,
+  id: number,
+  viewer: Viewer | null,
+): Promise<Room> {
+  const room = await history.getRoom(id, viewer);
   if (!room) throw new ChatError('room_not_found', `No room with id ${id}`);
   return room;
 }
 
-/** Rooms, their history and their presence. */
+/** Rooms, their history and their presence: each answers only what the caller may see. */
 export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
   const { history, presence, limitRoomCreation } = deps;
   // 429: REST_RATE_LIMIT counts every /api/ route
   const errors = { 400: errorRef, 404: errorRef, 429: errorRef, 503: errorRef };
 
-  app.get(
+  app.get<{ Querystring: { archived: boolean } }>(
     '/api/servers',
     {
       schema: {
-        summary: 'List rooms, ordered by id',
+        summary: 'List the rooms the caller can see, ordered by id',
+        description:
+          'Public rooms, the private rooms the caller is a member of (an admin: every private ' +
+          'room but DMs) and their DMs. Archived rooms only with `archived=true`, which lists ' +
+          'the archived rooms alone.',
         tags: ['rooms'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { archived: { type: 'boolean', default: false } },
+        },
         response: {
           200: { type: 'array', items: { $ref: 'Room#' } },
+          400: errorRef,
           429: errorRef,
           503: errorRef,
         },
       },
     },
-    () => history.listRooms(),
+    (request) => history.listRooms(viewerOf(request), request.query.archived),
   );
 
-  app.post<{ Body: { name: string } }>(
+  app.post<{ Body: { name: string; private?: boolean } }>(
     '/api/servers',
     {
       ...(limitRoomCreation && { onRequest: limitRoomCreation }),
@@ -56,13 +72,15 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
           'NFKC and case folding are one name (`409 room_name_taken`). At most ' +
           '`ROOM_CREATE_LIMIT` a minute per user (open mode: per client address) ' +
           '(`429 rate_limited`); `403 ' +
-          'origin_not_allowed` from a foreign browser origin.',
+          'origin_not_allowed` from a foreign browser origin. `private: true` makes a room ' +
+          'only its members (and the admins) see; its creator is its owner and first member ' +
+          '(`403 forbidden` in open mode). A name is taken when a room the caller can see has it.',
         tags: ['rooms'],
         body: {
           type: 'object',
           required: ['name'],
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1 } },
+          properties: { name: { type: 'string', minLength: 1 }, private: { type: 'boolean' } },
         },
         response: { 201: { $ref: 'Room#' }, 403: errorRef, 409: errorRef, ...errors },
       },
@@ -70,7 +88,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
     async (request, reply) => {
       const name = normalizeRoomName(request.body.name);
       if (name === undefined) throw new ChatError('invalid_room_name');
-      const room = await history.createRoom(name);
+      const room = await history.createRoom(name, request.body.private ?? false, viewerOf(request));
       return reply.code(201).send(room);
     },
   );
@@ -85,7 +103,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
         response: { 200: { $ref: 'Room#' }, ...errors },
       },
     },
-    (request) => existingRoom(history, request.params.id),
+    (request) => visibleRoom(history, request.params.id, viewerOf(request)),
   );
 
   app.get<{
@@ -117,7 +135,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
     },
     async (request) => {
       const { id } = request.params;
-      await existingRoom(history, id);
+      await visibleRoom(history, id, viewerOf(request));
       const { limit, before, after } = request.query;
       return history.messages({
         serverId: id,
@@ -156,7 +174,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
       },
     },
     async (request) => {
-      await existingRoom(history, request.params.id);
+      await visibleRoom(history, request.params.id, viewerOf(request));
       const { after, limit } = request.query;
       return presence.page(request.params.id, after, limit);
     },

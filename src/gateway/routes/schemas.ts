@@ -2,11 +2,26 @@
 export const roomSchema = {
   $id: 'Room',
   type: 'object',
-  required: ['id', 'name', 'created_at'],
+  required: ['id', 'name', 'created_at', 'private', 'dm', 'archived', 'owner'],
   properties: {
     id: { type: 'integer', minimum: 1 },
-    name: { type: 'string' },
+    name: { type: ['string', 'null'], description: 'null for a direct message' },
     created_at: { type: 'string', format: 'date-time' },
+    private: {
+      type: 'boolean',
+      description: 'visible only to its members and the admins (a DM: to its two members)',
+    },
+    dm: { type: 'boolean', description: 'a direct message between two users' },
+    archived: { type: 'boolean', description: 'read-only: new messages are refused' },
+    owner: {
+      type: ['string', 'null'],
+      description: 'who may manage it besides the admins: its creator; null for DMs',
+    },
+    members: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'a DM’s two members, sorted (DMs only)',
+    },
   },
 } as const;
 

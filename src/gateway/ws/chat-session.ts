@@ -41,6 +41,8 @@ export interface SessionDeps {
   hub: RoomEntry;
   metrics: Pick<GatewayMetrics, 'errors' | 'slowClosed' | 'messagesIn'>;
   log: FastifyBaseLogger;
+  /** Whether a room is archived (read-only), from memory: the access state (none in open mode). */
+  isArchived?: (serverId: number) => boolean;
 }
 
 export interface SessionTarget {
@@ -241,6 +243,10 @@ export class ChatSession {
   private handleMessage(text: string, clientId: string | undefined): void {
     if (this.rate && !this.rate.take()) {
       this.sendError('rate_limited', ERRORS.rate_limited.message, clientId);
+      return;
+    }
+    if (this.deps.isArchived?.(this.serverId)) {
+      this.sendError('forbidden', 'This room is archived: it is read-only', clientId);
       return;
     }
     const problem = checkMessageText(text, this.deps.config.maxMessageChars);

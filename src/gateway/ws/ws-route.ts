@@ -110,14 +110,21 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
         return;
       }
       // The session attaches its listeners now, before any await, and queues early frames.
-      const session = new ChatSession(socket, { serverId, username, since }, deps);
-      if (principal && deps.auth) {
-        const release = deps.auth.sockets.add(principal, (code, reason) =>
+      const auth = deps.auth;
+      const session = new ChatSession(
+        socket,
+        { serverId, username, since },
+        auth ? { ...deps, isArchived: (id) => auth.access.isArchived(id) } : deps,
+      );
+      if (principal && auth) {
+        const release = auth.sockets.add(principal, serverId, (code, reason) =>
           session.close(code, reason),
         );
         socket.once('close', release);
       }
-      void deps.history.getRoom(serverId).then(
+      const viewer = principal ? { username: principal.username, admin: principal.admin } : null;
+      // a private room the viewer may not see is an unknown room: 4404, so it does not leak
+      void deps.history.getRoom(serverId, viewer).then(
         (room) => {
           if (room) return session.start();
           session.close(CLOSE.unknownRoom, 'unknown room');
