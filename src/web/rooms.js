@@ -5,8 +5,8 @@
  * no longer enter (closed with 4403 or 4404) is said so, and the list is read again.
  */
 import * as api from './api.js';
-import { byId, h, storage } from './dom.js';
-import { CLOSE, roomTitle } from './protocol.js';
+import { byId, h, lockIcon, storage } from './dom.js';
+import { CLOSE, dmPartner, roomTitle } from './protocol.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {import('./protocol.js').Room} Room */
@@ -51,8 +51,9 @@ export function createRooms(conn, deps) {
     const button = h('button', 'room-button');
     button.type = 'button';
     // The sign is decoration: the button's name is the room's name alone.
-    const sign = h('span', 'room-hash', r.private ? '🔒' : '#');
+    const sign = h('span', 'room-hash', r.private ? undefined : '#');
     sign.setAttribute('aria-hidden', 'true');
+    if (r.private) sign.append(lockIcon());
     button.append(sign, h('span', 'room-label', r.name ?? ''));
     if (room && r.id === room.id) button.setAttribute('aria-current', 'page');
     button.addEventListener('click', () => select(r));
@@ -98,7 +99,10 @@ export function createRooms(conn, deps) {
     storage.set(ROOM_KEY, String(next.id));
     conn.selectRoom(next.id);
     render();
-    roomTitleLine.textContent = title();
+    // The heading's "#" is drawn by CSS; a DM is headed by the other person's name alone.
+    const dm = next.dm === true;
+    roomTitleLine.textContent = dm ? dmPartner(next, deps.me()) : (next.name ?? '');
+    roomTitleLine.classList.toggle('room-title-dm', dm);
     document.title = `${title()} · chatroom`;
     deps.shown(next, title());
     deps.connect();

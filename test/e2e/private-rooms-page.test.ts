@@ -107,6 +107,8 @@ describe('private rooms and direct messages on the page', { timeout: TEST_MS }, 
     await roomButton(bob, 'plans').click();
     await waitForStatus(bob, 'Connected to #plans');
     await seen(bob, 'the plan, for bob only');
+    await roomButton(bob, 'general').click();
+    await waitForStatus(bob, 'Connected to #general');
 
     // A third user, invited too, does not see it.
     const carol = await open(link);
@@ -122,7 +124,7 @@ describe('private rooms and direct messages on the page', { timeout: TEST_MS }, 
     expect(await alice.getByRole('heading', { level: 1 }).textContent()).toBe('bob');
     await directMessages(alice).getByRole('button', { name: 'bob', exact: true }).waitFor();
     // a direct message is not among the rooms
-    expect(await rooms(alice).getByRole('button').count()).toBe(2);
+    expect(await rooms(alice).getByRole('list').getByRole('button').count()).toBe(2);
     await send(alice, 'just between us');
 
     await directMessages(bob).getByRole('button', { name: 'alice', exact: true }).click();
@@ -131,7 +133,7 @@ describe('private rooms and direct messages on the page', { timeout: TEST_MS }, 
     await send(bob, 'agreed');
     await seen(alice, 'agreed');
     expect(await directMessages(carol).getByRole('button').count()).toBe(0);
-    expect(await rooms(carol).getByRole('button').count()).toBe(1);
+    expect(await rooms(carol).getByRole('list').getByRole('button').count()).toBe(1);
 
     await alice.getByRole('button', { name: 'Sign out' }).click();
     await alice.getByLabel('Username', { exact: true }).waitFor();
