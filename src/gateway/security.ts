@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Config } from '../config.ts';
 import { ChatError } from '../errors.ts';
 import { SESSION_COOKIE } from './auth/credentials.ts';
@@ -65,6 +65,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     });
   }
 
+  app.addHook('onRoute', describeOriginRefusal);
   app.addHook('onRequest', (request, _reply, done) => {
     if (
       STATE_CHANGING.has(request.method) &&
@@ -88,4 +89,19 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     origins,
     limitRoomCreation: minuteLimit(app, config.roomCreateLimit, 'ROOM_CREATE_LIMIT'),
   };
+}
+
+/** Each state-changing `/api/` route says in the OpenAPI document that it refuses foreign origins. */
+function describeOriginRefusal(route: RouteOptions): void {
+  const methods = [route.method].flat();
+  if (!route.url.startsWith('/api/') || route.schema?.hide) return;
+  if (!methods.some((method) => STATE_CHANGING.has(method))) return;
+  const response = { ...(route.schema?.response ?? {}) } as Record<string, unknown>;
+  const forbidden = response[403] as { description?: string } | undefined;
+  if (forbidden?.description?.includes('origin_not_allowed')) return;
+  response[403] = {
+    description: [forbidden?.description, '`origin_not_allowed`'].filter(Boolean).join(', '),
+    $ref: 'Error#',
+  };
+  route.schema = { ...route.schema, response };
 }

@@ -316,8 +316,21 @@ describe('credentials on REST', () => {
       '/api/invites',
       '/api/invites/{code}',
       '/api/users/{username}',
+      '/api/servers/{id}/members',
+      '/api/servers/{id}/members/{username}',
+      '/api/dms',
     ]) {
       expect(document.paths[path], path).toBeDefined();
+    }
+    // every state change names its refusal of foreign browser origins
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (!path.startsWith('/api/') || method === 'get') continue;
+        const responses = operation.responses as Record<string, { description?: string }>;
+        expect(responses['403']?.description, `${method} ${path}`).toContain(
+          '`origin_not_allowed`',
+        );
+      }
     }
     expect(document.paths['/api/auth/session']).toBeUndefined();
     // each error of identity and access is named where a route answers it
@@ -343,6 +356,8 @@ describe('credentials on REST', () => {
       'user_not_found',
       'forbidden',
       'rate_limited',
+      'room_not_found',
+      'room_name_taken',
     ]) {
       expect(described, code).toContain(`\`${code}\``);
     }

@@ -3,7 +3,7 @@ import type { HistoryClient } from '../../bus/types.ts';
 import type { RoomUpdate } from '../../domain/rooms.ts';
 import { viewerOf } from '../auth/gate.ts';
 import type { RequestLimit } from '../rate-limits.ts';
-import { errorRef, roomIdParams } from './schemas.ts';
+import { errorRef, nameTaken, roomIdParams, roomNotFound } from './schemas.ts';
 
 export interface RoomMemberRoutesDeps {
   history: HistoryClient;
@@ -29,7 +29,7 @@ const OPEN_MODE = '`403 forbidden` in open mode (nobody is known there).';
  */
 export function roomMemberRoutes(app: FastifyInstance, deps: RoomMemberRoutesDeps): void {
   const { history, limitRoomCreation } = deps;
-  const errors = { 400: errorRef, 403: errorRef, 404: errorRef, 429: errorRef, 503: errorRef };
+  const errors = { 400: errorRef, 403: errorRef, 404: roomNotFound, 429: errorRef, 503: errorRef };
 
   app.get<{ Params: { id: number } }>(
     '/api/servers/:id/members',
@@ -106,7 +106,7 @@ export function roomMemberRoutes(app: FastifyInstance, deps: RoomMemberRoutesDep
             owner: { type: 'string', minLength: 1 },
           },
         },
-        response: { 200: { $ref: 'Room#' }, 409: errorRef, ...errors },
+        response: { 200: { $ref: 'Room#' }, 409: nameTaken, ...errors },
       },
     },
     (request) => history.updateRoom(request.params.id, request.body, viewerOf(request)),

@@ -8,7 +8,7 @@ import { ChatError } from '../../errors.ts';
 import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
 import { viewerOf } from '../auth/gate.ts';
 import type { RequestLimit } from '../rate-limits.ts';
-import { errorRef, roomIdParams } from './schemas.ts';
+import { errorRef, nameTaken, roomIdParams, roomNotFound } from './schemas.ts';
 
 export interface RoomRoutesDeps {
   history: HistoryClient;
@@ -32,7 +32,7 @@ export async function visibleRoom(
 export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
   const { history, presence, limitRoomCreation } = deps;
   // 429: REST_RATE_LIMIT counts every /api/ route
-  const errors = { 400: errorRef, 404: errorRef, 429: errorRef, 503: errorRef };
+  const errors = { 400: errorRef, 404: roomNotFound, 429: errorRef, 503: errorRef };
 
   app.get<{ Querystring: { archived: boolean } }>(
     '/api/servers',
@@ -82,7 +82,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
           additionalProperties: false,
           properties: { name: { type: 'string', minLength: 1 }, private: { type: 'boolean' } },
         },
-        response: { 201: { $ref: 'Room#' }, 403: errorRef, 409: errorRef, ...errors },
+        response: { 201: { $ref: 'Room#' }, 403: errorRef, 409: nameTaken, ...errors },
       },
     },
     async (request, reply) => {

@@ -51,6 +51,15 @@ export const errorSchema = {
 } as const;
 
 export const errorRef = { $ref: 'Error#' } as const;
+/** The refusals of a room route, named in the OpenAPI document. */
+export const roomNotFound = {
+  description: '`room_not_found`: no such room, or one the caller may not see (the same answer)',
+  $ref: 'Error#',
+} as const;
+export const nameTaken = {
+  description: '`room_name_taken`: a room the caller can see has that name',
+  $ref: 'Error#',
+} as const;
 
 export const roomIdParams = {
   type: 'object',
