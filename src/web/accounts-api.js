@@ -3,55 +3,12 @@
  * The REST calls of accounts and JWT mode: sign-in, registration, sign-out, the user, tokens,
  * invites, the password. The session is the cookie the browser keeps and sends by itself.
  */
-import { request } from './api.js';
+import { UNREACHABLE, call } from './api.js';
 import { isObject } from './protocol.js';
 
 /** @typedef {{ username: string, admin: boolean }} User */
 /** @typedef {{ id: string, name: string, created_at: string }} TokenInfo */
-/**
- * An answer: `ok` with its JSON body, or what to tell the user.
- * @typedef {{ ok: true, status: number, body: unknown } | { ok: false, status: number, message: string }} Answer
- */
-
-const UNREACHABLE = 'Could not reach the server. Try again.';
-
-/** @param {number} seconds */
-function inWords(seconds) {
-  if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
-  const minutes = Math.ceil(seconds / 60);
-  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
-}
-
-/**
- * @param {string} method
- * @param {string} path
- * @param {unknown} [body]
- * @param {Record<string, string>} [headers]
- * @returns {Promise<Answer>}
- */
-async function call(method, path, body, headers = {}) {
-  try {
-    const response = await request(path, {
-      method,
-      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    /** @type {unknown} */
-    const json = await response.json().catch(() => null);
-    if (response.ok) return { ok: true, status: response.status, body: json };
-    let message =
-      isObject(json) && typeof json.message === 'string'
-        ? json.message
-        : `The server refused (HTTP ${response.status})`;
-    const retryAfter = Number(response.headers.get('retry-after'));
-    if (response.status === 429 && retryAfter > 0) {
-      message = `${message.replace(/\.?$/, '.')} Try again in ${inWords(retryAfter)}.`;
-    }
-    return { ok: false, status: response.status, message };
-  } catch {
-    return { ok: false, status: 0, message: UNREACHABLE };
-  }
-}
+/** @typedef {import('./api.js').Answer} Answer */
 
 /** @param {unknown} body @returns {body is User} */
 function isUser(body) {

@@ -8,10 +8,12 @@ import * as api from './api.js';
 import { createSignIn } from './auth.js';
 import { ChatConnection } from './connection.js';
 import { createComposer } from './composer.js';
+import { createDirectMessages } from './direct-messages.js';
 import { createLog } from './log.js';
 import { createMembers } from './members.js';
 import { createNameForm } from './name.js';
 import { DEFAULT_CONFIG } from './protocol.js';
+import { createRoomMembers } from './room-members.js';
 import { createRooms } from './rooms.js';
 import { createSidebar } from './sidebar.js';
 import { createStatus } from './status.js';
@@ -31,11 +33,20 @@ function metaContent(/** @type {string} */ name) {
 const authMode = metaContent('chatroom-auth');
 const mode = authMode === 'accounts' || authMode === 'jwt' ? authMode : 'open';
 
+/** Accounts and JWT mode: private rooms and direct messages exist. */
+const accounts = mode !== 'open';
 const conn = new ChatConnection({ url: window.location.origin, WebSocket: window.WebSocket });
 const sidebar = createSidebar();
-const status = createStatus(conn, () => rooms.current()?.name ?? '');
+const status = createStatus(conn, () => rooms.title());
 createLog(conn);
-createMembers(conn);
+/** The page's own username: the account's, or the display name joined with (open mode). */
+const me = () => who.user()?.username ?? conn.username;
+const members = createMembers(conn, {
+  messaging: accounts,
+  me,
+  message: (username) => void directMessages.openWith(username),
+  remove: (username) => void roomMembers.remove(username),
+});
 createTypingIndicator(conn);
 const composer = createComposer(conn, {
   config,
@@ -44,14 +55,31 @@ const composer = createComposer(conn, {
 });
 /** Who is chatting: the display name (open mode), or the signed-in account. */
 const who = mode === 'open' ? openMode() : signInMode(mode);
+const directMessages = createDirectMessages({
+  accounts,
+  me,
+  select: (room) => rooms.select(room),
+  open: (room) => rooms.open(room),
+  showError: status.showError,
+});
 const rooms = createRooms(conn, {
   status,
   sidebar,
+  accounts,
+  me,
+  chatting: () => who.chatting(),
   connect: () => who.connect(),
-  shown(room) {
-    who.shown(room);
-    composer.shown(room);
+  listed: (dms, current) => directMessages.render(dms, current),
+  shown(room, title) {
+    who.shown(title);
+    composer.shown(title);
+    roomMembers.shown(room);
   },
+});
+const roomMembers = createRoomMembers(conn, {
+  user: () => who.user(),
+  room: rooms.current,
+  members,
 });
 
 window.addEventListener('online', () => conn.retryNow());
@@ -60,6 +88,8 @@ function openMode() {
   const name = createNameForm(conn, { status, sidebar, config, joined: composer.focus });
   return {
     ...name,
+    /** Open mode has no accounts. */
+    user: () => null,
     /** Open mode has no sessions: it is always "signed in". */
     chatting: () => true,
     async start() {
@@ -88,6 +118,7 @@ function signInMode(signInWith) {
     ensureJoined: () => signIn.ensureJoined(),
     shown: () => undefined,
     configured: () => undefined,
+    user: signIn.user,
     named: () => signIn.user() !== null,
     chatting: () => signIn.user() !== null,
     async start() {

@@ -123,13 +123,9 @@ export function createSignIn(conn, deps) {
   });
   createButton.addEventListener('click', () => void submit('register'));
   onUnauthenticated(() => ended(SESSION_ENDED));
-  conn.on('close', ({ code, reason }) => {
+  // 4403 and 4404 are about the room (rooms.js); 4401 about the session.
+  conn.on('close', ({ code }) => {
     if (code === CLOSE.unauthenticated) ended(SESSION_ENDED);
-    else if (code === CLOSE.forbidden) {
-      const why = reason ? `: ${reason}` : '';
-      deps.status.set('disconnected', `Disconnected: no longer allowed${why}`);
-      deps.status.showError(`You are no longer allowed here${why}.`);
-    }
   });
 
   /** JWT mode: `/#access_token=JWT` becomes a session cookie; the token leaves the address. */
@@ -175,7 +171,12 @@ export function createSignIn(conn, deps) {
     /** Before sending: joined, or (re)joining now; false when signed out. */
     ensureJoined: () => {
       if (!user) return false;
-      if (conn.state === 'idle' || conn.state === 'closed') connect();
+      // Closed for good: removed from the room, or it is gone (rooms.js said so).
+      if (conn.state === 'closed') {
+        deps.status.showError('You cannot write here any more: pick a room.');
+        return false;
+      }
+      if (conn.state === 'idle') connect();
       return true;
     },
   };

@@ -8,7 +8,6 @@ import { codePoints } from './protocol.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {import('./protocol.js').ClientConfig} ClientConfig */
-/** @typedef {import('./protocol.js').Room} Room */
 
 /**
  * @typedef {object} ComposerDeps
@@ -52,9 +51,9 @@ export function createComposer(conn, deps) {
 
   return {
     focus: () => field.focus(),
-    /** @param {Room} room */
-    shown(room) {
-      field.placeholder = `Message #${room.name}`;
+    /** Another room is shown, named `title` ("#general", or "bob" for a DM). @param {string} title */
+    shown(title) {
+      field.placeholder = `Message ${title}`;
     },
   };
 }

@@ -49,6 +49,23 @@ export function avatar(name) {
   return element;
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A small padlock, drawn (an emoji may have no font), hidden from assistive technology. */
+export function lockIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '12');
+  svg.setAttribute('height', '12');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'lock-icon');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z');
+  svg.append(path);
+  return svg;
+}
+
 /** @param {Date} date */
 export function formatTime(date) {
   const now = new Date();

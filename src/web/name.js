@@ -10,7 +10,6 @@ import { CLOSE, validName } from './protocol.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {import('./protocol.js').ClientConfig} ClientConfig */
-/** @typedef {import('./protocol.js').Room} Room */
 
 const NAME_KEY = 'chatroom.name';
 /** In the sidebar a pause in typing applies the name. */
@@ -137,9 +136,9 @@ export function createNameForm(conn, deps) {
     configured() {
       hint.textContent = `1–${maxChars()} characters, shown next to your messages.`;
     },
-    /** @param {Room} room */
-    shown(room) {
-      welcomeRoom.textContent = `#${room.name}`;
+    /** Another room is shown, named `title` ("#general"). @param {string} title */
+    shown(title) {
+      welcomeRoom.textContent = title;
     },
   };
 }

@@ -74,7 +74,33 @@ export function isObject(value) {
 
 /** @param {unknown} value @returns {value is Room} */
 export function isRoom(value) {
-  return isObject(value) && typeof value.id === 'number' && typeof value.name === 'string';
+  if (!isObject(value) || typeof value.id !== 'number') return false;
+  if (value.dm === true) {
+    const members = value.members;
+    return Array.isArray(members) && members.every((name) => typeof name === 'string');
+  }
+  return typeof value.name === 'string';
+}
+
+/**
+ * The other person of a direct message, as `me` sees it ('' when the room is not a DM). A DM
+ * with oneself is refused by the server, but one would still be shown under one's own name.
+ * @param {Room} room
+ * @param {string} me
+ */
+export function dmPartner(room, me) {
+  if (room.dm !== true || !room.members) return '';
+  return room.members.find((name) => name !== me) ?? room.members[0] ?? '';
+}
+
+/**
+ * How the page names a room in its title, status and placeholder: `#name`, or the other
+ * person's username for a direct message.
+ * @param {Room} room
+ * @param {string} me
+ */
+export function roomTitle(room, me) {
+  return room.dm === true ? dmPartner(room, me) : `#${room.name ?? ''}`;
 }
 
 /**

@@ -12,9 +12,9 @@ const ERROR_SHOWN_MS = 8000;
 
 /**
  * @param {ChatConnection} conn
- * @param {() => string} roomName the name of the room shown
+ * @param {() => string} roomTitle how the room shown is named ("#general"; a DM: the other's name)
  */
-export function createStatus(conn, roomName) {
+export function createStatus(conn, roomTitle) {
   const app = byId('app', window.HTMLDivElement);
   const line = byId('status', window.HTMLParagraphElement);
   const chatError = byId('chat-error', window.HTMLParagraphElement);
@@ -40,7 +40,7 @@ export function createStatus(conn, roomName) {
     if (state === 'connecting' && attempt === 0) set('connecting', 'Connecting…');
     else if (state === 'connecting' || state === 'reconnecting')
       set('reconnecting', 'Reconnecting…');
-    else if (state === 'connected') set('connected', `Connected to #${roomName()}`);
+    else if (state === 'connected') set('connected', `Connected to ${roomTitle()}`);
     // idle and closed: whoever left or was refused says why.
   });
   conn.on('error', ({ code, message, pending }) => {

@@ -138,6 +138,31 @@ describe('the page in accounts mode', { timeout: TEST_MS }, () => {
     await waitForStatus(page, 'Connected to #general');
   });
 
+  it('says in the alert, in words, that sign-in is paused after 10 failures (429) and for how long', async () => {
+    const chat = await startChat({ REGISTRATION: 'open' });
+    await new ApiClient(chat.url).register('lena', 'lena password');
+    const guesser = new ApiClient(chat.url);
+    for (let i = 0; i < 10; i++) {
+      const answer = await guesser.post('/api/auth/login', {
+        username: 'lena',
+        password: `guess ${i}`,
+      });
+      expect(answer.status).toBe(401);
+    }
+    const page = await open(chat.url);
+
+    // Even the right password waits now: the page says why and when, and stays on the form.
+    await fillForm(page, 'lena', 'lena password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /too many failed sign-ins/i });
+    await alert.waitFor();
+    const said = await alert.textContent();
+    expect(said).toMatch(/Try again in \d+ (seconds?|minutes?)\.$/);
+    expect(said).not.toMatch(/later/i);
+    expect(await usernameField(page).isVisible()).toBe(true);
+    expect(await page.getByLabel('Message', { exact: true }).isVisible()).toBe(false);
+  });
+
   it('signs out back to the form; a reload then asks again, and signing in opens the last room', async () => {
     const chat = await startChat();
     const page = await open(chat.url);

@@ -11,8 +11,11 @@ import {
   CLOSE,
   DEFAULT_CONFIG,
   codePoints,
+  dmPartner,
+  isRoom,
   parseClientConfig,
   parseServerFrame,
+  roomTitle,
   validName,
 } from '../../src/web/protocol.js';
 
@@ -95,5 +98,27 @@ describe("the page's protocol module", () => {
     ).toEqual(DEFAULT_CONFIG);
     expect(parseClientConfig(null)).toEqual(DEFAULT_CONFIG);
     expect(parseClientConfig([])).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('takes rooms with a name, and direct messages (no name) with their members', () => {
+    const created_at = '2024-01-01T00:00:00.000Z';
+    const dm = { id: 3, name: null, created_at, private: true, dm: true, members: ['al', 'bo'] };
+    expect(isRoom({ id: 1, name: 'general', created_at })).toBe(true);
+    expect(isRoom(dm)).toBe(true);
+    expect(isRoom({ ...dm, members: undefined })).toBe(false);
+    expect(isRoom({ id: 4, name: null, created_at })).toBe(false);
+    expect(isRoom({ id: '1', name: 'general' })).toBe(false);
+  });
+
+  it("names a room #name, and a direct message by the other person's username", () => {
+    const base = { created_at: '2024-01-01T00:00:00.000Z', archived: false, owner: null };
+    const general = { ...base, id: 1, name: 'general', private: false, dm: false };
+    const plans = { ...base, id: 2, name: 'plans', private: true, dm: false, owner: 'al' };
+    const dm = { ...base, id: 3, name: null, private: true, dm: true, members: ['al', 'bo'] };
+    expect(roomTitle(general, 'al')).toBe('#general');
+    expect(roomTitle(plans, 'al')).toBe('#plans');
+    expect(roomTitle(dm, 'al')).toBe('bo');
+    expect(roomTitle(dm, 'bo')).toBe('al');
+    expect(dmPartner(general, 'al')).toBe('');
   });
 });
