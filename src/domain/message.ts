@@ -7,6 +7,15 @@ export interface Message {
   ts: string;
 }
 
+/** A deleted message: who wrote it and when, nothing of what it said (CONTRACT, "Deleted means gone"). */
+export interface Tombstone {
+  id: number;
+  server_id: number;
+  username: string;
+  ts: string;
+  deleted: true;
+}
+
 /** What a sender asks to publish; the id and timestamp are the server's. */
 export interface MessageDraft {
   serverId: number;
