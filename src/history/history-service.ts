@@ -16,8 +16,6 @@ export interface HistoryServiceOptions {
   transcriptRetryMs?: number;
 }
 
-const RECOVERY_PAGE = 1000;
-
 /** One stream message as NATS mode applies it: a chat message, or a state event. */
 export type StreamEntry =
   { kind: 'message'; message: NewMessage } | { kind: 'access'; seq: number; event: StateEvent };
@@ -38,8 +36,7 @@ export class HistoryService implements DurableLog {
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
     ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
     this.sync = new TranscriptSync(this.transcripts, {
-      readAfter: (serverId, after) =>
-        this.store.messages({ serverId, after, limit: RECOVERY_PAGE }),
+      readFrom: (serverId, fromId, limit) => this.store.entriesFrom(serverId, fromId, limit),
       log: options.log ?? SILENT,
       retryMs: options.transcriptRetryMs ?? 1000,
     });

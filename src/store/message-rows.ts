@@ -39,18 +39,9 @@ export class MessageReader {
   }
 
   message(row: MessageRow): Message {
-    const message: Message = {
-      id: row.id,
-      server_id: row.server_id,
-      username: row.username,
-      text: row.text,
-      ts: row.ts,
-      seq: row.seq,
-    };
-    if (row.edited_at !== null) message.edited_at = row.edited_at;
-    if (row.reply_to !== null) {
-      message.reply_to = row.reply_to;
-      const quote = this.quote(row.reply_to);
+    const message = bareMessage(row);
+    if (message.reply_to !== undefined) {
+      const quote = this.quote(message.reply_to);
       if (quote) message.quote = quote;
     }
     const reactions = this.reactions(row.id);
@@ -58,8 +49,8 @@ export class MessageReader {
     return message;
   }
 
-  entry(row: MessageRow): Message | Tombstone {
-    if (row.deleted === 0) return this.message(row);
+  entry(row: MessageRow, decorated = true): Message | Tombstone {
+    if (row.deleted === 0) return decorated ? this.message(row) : bareMessage(row);
     return {
       id: row.id,
       server_id: row.server_id,
@@ -86,6 +77,21 @@ export class MessageReader {
     if (!row) return undefined;
     return { username: row.username, text: firstCodePoints(row.text, QUOTE_MAX_CHARS) };
   }
+}
+
+/** The message of a row without what is made when read (reactions, quote): a transcript's. */
+function bareMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    server_id: row.server_id,
+    username: row.username,
+    text: row.text,
+    ts: row.ts,
+    seq: row.seq,
+  };
+  if (row.edited_at !== null) message.edited_at = row.edited_at;
+  if (row.reply_to !== null) message.reply_to = row.reply_to;
+  return message;
 }
 
 function firstCodePoints(text: string, max: number): string {

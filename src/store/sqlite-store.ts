@@ -90,6 +90,10 @@ export class SqliteStore {
       updates: db.prepare<[number, number, number, number], MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND seq > ? AND id <= ? ORDER BY seq LIMIT ?`,
       ),
+      // a transcript's entries: tombstones included, in id order
+      entriesFrom: db.prepare<[number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND id >= ? ORDER BY id LIMIT ?`,
+      ),
       one: db.prepare<[number, number], MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE server_id = ? AND id = ?`,
       ),
@@ -159,6 +163,13 @@ export class SqliteStore {
   entry(serverId: number, id: number): Message | Tombstone | undefined {
     const row = this.stmt.one.get(serverId, id);
     return row && this.reader.entry(row);
+  }
+
+  /** The room's entries from id `fromId` on, tombstones included, in id order (transcripts). */
+  entriesFrom(serverId: number, fromId: number, limit: number): Array<Message | Tombstone> {
+    return this.stmt.entriesFrom
+      .all(serverId, fromId, limit)
+      .map((row) => this.reader.entry(row, false));
   }
 
   /** The room's messages with seq > `seq`, tombstones included, in seq order. */

@@ -1,14 +1,42 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Message } from '../domain/message.ts';
+import { transcriptLine } from './transcript-line.ts';
+import type { TranscriptEntry } from './transcript-line.ts';
+import {
+  applyRedo,
+  finishRedo,
+  markRedo,
+  readRedo,
+  redoFileOf,
+  replaceWithMarker,
+  TranscriptTooShort,
+  writeRedo,
+} from './transcript-redo.ts';
+import { findLastNewline, offsetOfId } from './transcript-scan.ts';
 
-const CHUNK = 64 * 1024;
+export { transcriptLine } from './transcript-line.ts';
+export type { TranscriptEntry } from './transcript-line.ts';
+
+/** What `recoverRewrites` found for a room with a redo file. */
+export interface RecoveredRewrite {
+  serverId: number;
+  /** A complete redo file was applied (again). */
+  applied: boolean;
+  /**
+   * The rewrite must be redone from storage from this id on (0: the whole room): its redo file
+   * was torn, or a rewrite was asked for and not written yet. Its marker stays until then.
+   */
+  redoFrom?: number;
+}
+
+const REDO_NAME = /^server_(\d+)_history\.jsonl\.rewrite$/;
 
 /**
- * The per-room JSONL transcripts, `server_{id}_history.jsonl`: one message per line, in id order,
- * each message once. They are written after the SQLite commit, so SQLite is the source of truth:
- * at start, `recover` drops a torn last line and appends what the database has past the
- * transcript's last id (see README, "Crash recovery").
+ * The per-room JSONL transcripts, `server_{id}_history.jsonl`: one entry per line (a message, or
+ * the tombstone of a deleted one), in id order, each id once. They are written after the SQLite
+ * commit, so SQLite is the source of truth: at start, `recoverRewrites` finishes or reports
+ * rewrites a crash interrupted, and `recover` drops a torn last line and appends what the
+ * database has past the transcript's last id (see README, "Durability and crash recovery").
  */
 export class TranscriptStore {
   private readonly fds = new Map<number, number>();
@@ -27,7 +55,7 @@ export class TranscriptStore {
    * and the error is thrown: part of the lines may be written, the last one torn; `recover`
    * repairs that.
    */
-  appendRoom(serverId: number, messages: readonly Message[]): void {
+  appendRoom(serverId: number, messages: readonly TranscriptEntry[]): void {
     try {
       const bytes = Buffer.from(messages.map(transcriptLine).join(''), 'utf8');
       const fd = this.fd(serverId);
@@ -80,7 +108,7 @@ export class TranscriptStore {
    */
   recover(
     serverId: number,
-    readAfter: (afterId: number) => Message[],
+    readAfter: (afterId: number) => TranscriptEntry[],
     maxPages = Infinity,
   ): { appended: number; done: boolean } {
     let last = this.lastId(serverId);
@@ -93,6 +121,127 @@ export class TranscriptStore {
       last = page[page.length - 1]!.id;
     }
     return { appended, done: false };
+  }
+
+  /**
+   * Rewrites a room's transcript from the line of `fromId` (the first line with an id at or above
+   * it) to its end with `entries`: the room's entries from `fromId` on, in id order, as storage
+   * has them now. When every line is below `fromId`, this appends. Crash-safe through the redo
+   * file (CONTRACT, "Transcript"): the new bytes, their offset and the new length are written and
+   * fsynced there first, then over the transcript, which is truncated and fsynced; then the redo
+   * file is removed. A torn last line is replaced too. Returns the lines written and the last id.
+   * Throws when an entry is out of order or of another room, when the transcript holds a line
+   * that is not an entry, or when writing fails (a complete redo file may then be left:
+   * `recoverRewrite` applies it).
+   */
+  rewriteFrom(
+    serverId: number,
+    fromId: number,
+    entries: Iterable<TranscriptEntry>,
+  ): { lines: number; lastId: number } {
+    const file = this.fileFor(serverId);
+    const redoFile = redoFileOf(file);
+    let offset: number;
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
+    try {
+      // Complete lines end at the last newline; a torn line after it is replaced with the rest.
+      const end = findLastNewline(fd, fs.fstatSync(fd).size) + 1;
+      offset = offsetOfId(fd, end, fromId, file);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let lines = 0;
+    let lastId = fromId - 1;
+    const checked = function* () {
+      for (const entry of entries) {
+        if (entry.server_id !== serverId || entry.id <= lastId) {
+          throw new Error(
+            `rewrite of room ${serverId} from ${fromId}: entry ${entry.id} of room ` +
+              `${entry.server_id} follows ${lastId}`,
+          );
+        }
+        lastId = entry.id;
+        lines++;
+        yield transcriptLine(entry);
+      }
+    };
+    const redo = writeRedo(redoFile, fromId, offset, checked());
+    try {
+      applyRedo(redoFile, redo, file);
+    } catch (error) {
+      // The open descriptor may point at a replaced file; the next append opens the path again.
+      this.forget(serverId);
+      throw error;
+    }
+    finishRedo(redoFile, redo);
+    return { lines, lastId: lines > 0 ? lastId : this.lastId(serverId) };
+  }
+
+  /**
+   * Records on disk, before the rewrite is done, that the room's transcript must be rewritten
+   * from `fromId`: a crash before `rewriteFrom` then leaves a marker that `recoverRewrites`
+   * reports. Cheap (one small write, no fsync).
+   */
+  markRewrite(serverId: number, fromId: number): void {
+    markRedo(redoFileOf(this.fileFor(serverId)), fromId);
+  }
+
+  /**
+   * Finishes what a crash (or a failed write) left of a room's rewrite: a complete redo file is
+   * applied again; a torn one is cut back to a marker and reported, to be redone from storage
+   * (`redoFrom`). Undefined when the room has no redo file. Throws when the transcript cannot be
+   * written (the redo file stays, for the next try).
+   */
+  recoverRewrite(serverId: number): RecoveredRewrite | undefined {
+    const file = this.fileFor(serverId);
+    const redoFile = redoFileOf(file);
+    const state = readRedo(redoFile);
+    if (state === undefined) return undefined;
+    if (state.kind === 'torn') {
+      replaceWithMarker(redoFile, state.fromId);
+      return { serverId, applied: false, redoFrom: state.fromId };
+    }
+    try {
+      applyRedo(redoFile, state.redo, file);
+    } catch (error) {
+      if (!(error instanceof TranscriptTooShort)) throw error;
+      // The transcript lost what came before the offset (removed by hand?): rebuild the room.
+      replaceWithMarker(redoFile, 0);
+      return { serverId, applied: false, redoFrom: 0 };
+    }
+    this.forget(serverId);
+    finishRedo(redoFile, state.redo);
+    const { pending } = state.redo;
+    return pending === undefined
+      ? { serverId, applied: true }
+      : { serverId, applied: true, redoFrom: pending };
+  }
+
+  /**
+   * `recoverRewrite` for every room with a redo file. A room whose transcript cannot be written
+   * is reported with `error` (its redo file stays).
+   */
+  recoverRewrites(): Array<RecoveredRewrite | { serverId: number; error: unknown }> {
+    const results: Array<RecoveredRewrite | { serverId: number; error: unknown }> = [];
+    for (const serverId of this.roomsWithRewrite()) {
+      try {
+        const result = this.recoverRewrite(serverId);
+        if (result) results.push(result);
+      } catch (error) {
+        results.push({ serverId, error });
+      }
+    }
+    return results;
+  }
+
+  /** Rooms that have a redo file, in id order. */
+  roomsWithRewrite(): number[] {
+    const rooms: number[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      const match = REDO_NAME.exec(name);
+      if (match) rooms.push(Number(match[1]));
+    }
+    return rooms.sort((a, b) => a - b);
   }
 
   close(): void {
@@ -121,48 +270,13 @@ export class TranscriptStore {
   }
 }
 
-const LINE_BREAKS = /[\u0085\u2028\u2029]/g;
-
-/**
- * One transcript line: the message as REST shows it, and a newline. U+2028, U+2029 and U+0085 are
- * legal raw in JSON but are line breaks to many line-splitting tools: they are escaped, so that
- * every tool sees one line per message (parsed, the line is the same message).
- */
-export function transcriptLine(m: Message): string {
-  const json = JSON.stringify({
-    id: m.id,
-    server_id: m.server_id,
-    username: m.username,
-    text: m.text,
-    ts: m.ts,
-  });
-  return (
-    json.replace(LINE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n'
-  );
-}
-
-/** Messages grouped by room, each room's in the order given. */
-export function byRoom(messages: readonly Message[]): Map<number, Message[]> {
-  const rooms = new Map<number, Message[]>();
+/** Entries grouped by room, each room's in the order given. */
+export function byRoom<T extends TranscriptEntry>(messages: readonly T[]): Map<number, T[]> {
+  const rooms = new Map<number, T[]>();
   for (const m of messages) {
     let list = rooms.get(m.server_id);
     if (!list) rooms.set(m.server_id, (list = []));
     list.push(m);
   }
   return rooms;
-}
-
-/** Position of the last '\n' strictly before `end`, or -1. */
-function findLastNewline(fd: number, end: number): number {
-  const buffer = Buffer.alloc(CHUNK);
-  let position = end;
-  while (position > 0) {
-    const start = Math.max(0, position - CHUNK);
-    const length = position - start;
-    fs.readSync(fd, buffer, 0, length, start);
-    const index = buffer.subarray(0, length).lastIndexOf(0x0a);
-    if (index !== -1) return start + index;
-    position = start;
-  }
-  return -1;
 }
