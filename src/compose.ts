@@ -129,7 +129,10 @@ export async function startEmbedded(
 function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
   let history: HistoryService;
   try {
-    history = new HistoryService(config.dataDir, { log: logger });
+    history = new HistoryService(config.dataDir, {
+      log: logger,
+      editWindowMs: config.editWindowMs,
+    });
   } catch (error) {
     if (error instanceof DataDirError) throw new ConfigError('DATA_DIR', error.message);
     throw error;

@@ -19,6 +19,8 @@ export interface Config {
   readonly historyReplay: number;
   readonly rateLimit: number;
   readonly dedupeWindowMs: number;
+  /** EDIT_WINDOW: how long after its `ts` an author may edit a message; 0: no limit. */
+  readonly editWindowMs: number;
   readonly allowedOrigins: readonly string[];
   /** WebSockets one client address may hold open on this gateway; 0: no limit. */
   readonly connectionsPerAddress: number;
@@ -310,6 +312,7 @@ export function loadConfig(env: Env = process.env): Config {
     historyReplay: integer(env, 'HISTORY_REPLAY', 50, 0, 1000),
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
     dedupeWindowMs,
+    editWindowMs: duration(env, 'EDIT_WINDOW', 24 * 3_600_000, 0),
     allowedOrigins: Object.freeze(origins(env)),
     connectionsPerAddress: integer(env, 'CONNECTIONS_PER_ADDRESS', 1000, 0, 1_000_000),
     restRateLimit: integer(env, 'REST_RATE_LIMIT', 600, 0, 1_000_000),

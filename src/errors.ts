@@ -26,7 +26,31 @@ export const ERRORS = {
     frame: false,
     message: 'A room with that name (ignoring case and lookalike characters) already exists',
   },
-  not_found: { status: 404, frame: false, message: 'No such route' },
+  not_found: {
+    status: 404,
+    frame: true,
+    message: 'No such route (frame: no such message in this room, or it was deleted)',
+  },
+  edit_window: {
+    status: 400,
+    frame: true,
+    message: 'The message is too old to edit (EDIT_WINDOW)',
+  },
+  bad_emoji: {
+    status: 400,
+    frame: true,
+    message: 'A reaction is exactly one emoji (Unicode RGI_Emoji)',
+  },
+  too_many_reactions: {
+    status: 400,
+    frame: true,
+    message: 'A message has at most 20 distinct emoji and 1000 reactions',
+  },
+  bad_reply: {
+    status: 400,
+    frame: true,
+    message: 'reply_to must be a message of this room that is not deleted',
+  },
   origin_not_allowed: {
     status: 403,
     frame: false,

@@ -2,17 +2,32 @@
  * The WebSocket wire protocol: what clients send, what the server sends, and the one place where
  * untrusted client frames become typed values or an `error` frame.
  */
+import type { RoomChange } from './domain/changes.ts';
 import type { Message, Tombstone } from './domain/message.ts';
 import { isValidClientId } from './domain/message.ts';
-import type { ERRORS, ErrorCode } from './errors.ts';
+import { ERRORS } from './errors.ts';
+import type { ErrorCode } from './errors.ts';
 
 export type ClientFrame =
-  { type: 'message'; text: string; client_id?: string } | { type: 'typing' } | { type: 'ping' };
+  | { type: 'message'; text: string; client_id?: string; reply_to?: number }
+  | { type: 'edit'; id: number; text: string; client_id?: string }
+  | { type: 'delete'; id: number; client_id?: string }
+  | { type: 'react'; id: number; emoji: string; on: boolean; client_id?: string }
+  | { type: 'typing' }
+  | { type: 'ping' };
+
+/** The frames that change a room (each takes a seq, and RATE_LIMIT counts them). */
+export type ChangeFrame = Extract<ClientFrame, { type: 'edit' | 'delete' | 'react' }>;
 
 /** The codes an `error` frame may carry: those of the error catalogue marked `frame: true`. */
 export type FrameErrorCode = {
   [Code in ErrorCode]: (typeof ERRORS)[Code]['frame'] extends true ? Code : never;
 }[ErrorCode];
+
+/** Whether an error code may be sent in an `error` frame. */
+export function isFrameCode(code: ErrorCode): code is FrameErrorCode {
+  return ERRORS[code].frame;
+}
 
 export type ServerFrame =
   | {
@@ -29,6 +44,18 @@ export type ServerFrame =
   /** The first PRESENCE_PAGE_LIMIT names, sorted; `more` when `total` is larger. */
   | { type: 'presence'; users: string[]; total: number; more?: true }
   | ({ type: 'message' } & Message)
+  | { type: 'edit'; id: number; seq: number; text: string; edited_at: string }
+  | { type: 'delete'; id: number; seq: number }
+  | {
+      type: 'reaction';
+      id: number;
+      seq: number;
+      emoji: string;
+      username: string;
+      on: boolean;
+      count: number;
+    }
+  /** `id`: the message (sent, or changed); `seq`: the change's (a no-op reaction: the message's). */
   | { type: 'ack'; client_id: string | null; id: number; seq: number }
   | { type: 'join' | 'leave'; username: string }
   | { type: 'presence_diff'; joins: string[]; leaves: string[] }
@@ -114,33 +141,61 @@ export function parseClientFrame(raw: string): ParseResult {
   if (!isPlainObject(value)) return { ok: true, frame: { type: 'message', text: raw } };
 
   const clientId = typeof value.client_id === 'string' ? value.client_id : undefined;
+  const refuse = (message: string): ParseResult => ({ ok: false, message, clientId });
+  const changes = value.type === 'message' || value.type === 'edit' || value.type === 'delete';
+  if (
+    (changes || value.type === 'react') &&
+    value.client_id !== undefined &&
+    value.client_id !== null
+  ) {
+    if (clientId === undefined || !isValidClientId(clientId)) {
+      return { ok: false, message: '"client_id" must be a string of 1-64 characters' };
+    }
+  }
+  const withClientId = clientId === undefined ? {} : { client_id: clientId };
   switch (value.type) {
     case 'message': {
-      if (typeof value.text !== 'string') {
-        return { ok: false, message: '"text" must be a string', clientId };
+      if (typeof value.text !== 'string') return refuse('"text" must be a string');
+      if (value.reply_to !== undefined && value.reply_to !== null && !isId(value.reply_to)) {
+        return refuse('"reply_to" must be a message id (a positive integer)');
       }
-      if (value.client_id !== undefined && value.client_id !== null) {
-        if (clientId === undefined || !isValidClientId(clientId)) {
-          return { ok: false, message: '"client_id" must be a string of 1-64 characters' };
-        }
-        return { ok: true, frame: { type: 'message', text: value.text, client_id: clientId } };
-      }
-      return { ok: true, frame: { type: 'message', text: value.text } };
+      const replyTo = isId(value.reply_to) ? { reply_to: value.reply_to } : {};
+      return {
+        ok: true,
+        frame: { type: 'message', text: value.text, ...withClientId, ...replyTo },
+      };
     }
+    case 'edit':
+      if (!isId(value.id)) return refuse('"id" must be a message id (a positive integer)');
+      if (typeof value.text !== 'string') return refuse('"text" must be a string');
+      return { ok: true, frame: { type: 'edit', id: value.id, text: value.text, ...withClientId } };
+    case 'delete':
+      if (!isId(value.id)) return refuse('"id" must be a message id (a positive integer)');
+      return { ok: true, frame: { type: 'delete', id: value.id, ...withClientId } };
+    case 'react':
+      if (!isId(value.id)) return refuse('"id" must be a message id (a positive integer)');
+      if (typeof value.emoji !== 'string') return refuse('"emoji" must be a string');
+      if (typeof value.on !== 'boolean') return refuse('"on" must be true or false');
+      return {
+        ok: true,
+        frame: { type: 'react', id: value.id, emoji: value.emoji, on: value.on, ...withClientId },
+      };
     case 'typing':
       return { ok: true, frame: { type: 'typing' } };
     case 'ping':
       return { ok: true, frame: { type: 'ping' } };
     default:
-      return {
-        ok: false,
-        message:
-          typeof value.type === 'string'
-            ? `unknown frame type "${value.type}"`
-            : 'a frame needs a string "type"',
-        clientId,
-      };
+      return refuse(
+        typeof value.type === 'string'
+          ? `unknown frame type "${value.type}"`
+          : 'a frame needs a string "type"',
+      );
   }
+}
+
+/** A message id as a client names one: a positive safe integer (a JSON number, never text). */
+function isId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0;
 }
 
 export function serialize(frame: ServerFrame): string {
@@ -149,4 +204,32 @@ export function serialize(frame: ServerFrame): string {
 
 export function messageFrame(message: Message): string {
   return serialize({ type: 'message', ...message });
+}
+
+/** The frame of a live room change, as every client of the room gets it. */
+export function changeFrame(change: RoomChange): string {
+  switch (change.type) {
+    case 'message':
+      return messageFrame(change.message);
+    case 'edit':
+      return serialize({
+        type: 'edit',
+        id: change.id,
+        seq: change.seq,
+        text: change.text,
+        edited_at: change.edited_at,
+      });
+    case 'delete':
+      return serialize({ type: 'delete', id: change.id, seq: change.seq });
+    case 'reaction':
+      return serialize({
+        type: 'reaction',
+        id: change.id,
+        seq: change.seq,
+        emoji: change.emoji,
+        username: change.username,
+        on: change.on,
+        count: change.count,
+      });
+  }
 }

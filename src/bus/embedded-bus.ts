@@ -1,6 +1,7 @@
 import type { AccessUpdate } from '../domain/access-events.ts';
-import type { Message, MessageDraft } from '../domain/message.ts';
-import { UnavailableError } from '../errors.ts';
+import type { ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.ts';
+import type { MessageDraft } from '../domain/message.ts';
+import { ChatError, UnavailableError } from '../errors.ts';
 import { BusListeners } from './listeners.ts';
 import type {
   DurableLog,
@@ -51,8 +52,28 @@ export class EmbeddedBus implements MessageBus {
     });
   }
 
-  subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
-    return Promise.resolve(this.listeners.onRoom(serverId, onMessage));
+  /**
+   * Applied at once, in this turn: its seq is taken now, and it is delivered right after, so
+   * subscribers see it in seq order with the messages (which take theirs when their batch is
+   * written).
+   */
+  change(request: ChangeRequest): Promise<ChangeResult> {
+    if (this.closed) return Promise.reject(new UnavailableError('The server is shutting down'));
+    const dedupeSince = new Date(Date.now() - this.options.dedupeWindowMs).toISOString();
+    let outcome;
+    try {
+      outcome = this.durableLog.applyChange(request, dedupeSince);
+    } catch (error) {
+      return Promise.reject(new UnavailableError(undefined, { cause: error }));
+    }
+    if (outcome.kind === 'refused') return Promise.reject(new ChatError(outcome.refusal));
+    if (outcome.kind === 'applied') this.listeners.deliver(outcome.change);
+    const duplicate = outcome.kind === 'unchanged' && outcome.duplicate;
+    return Promise.resolve({ id: outcome.id, seq: outcome.seq, duplicate });
+  }
+
+  subscribe(serverId: number, onChange: (change: RoomChange) => void): Promise<Subscription> {
+    return Promise.resolve(this.listeners.onRoom(serverId, onChange));
   }
 
   /** The in-process log never loses its place. */
@@ -127,9 +148,13 @@ export class EmbeddedBus implements MessageBus {
       for (const pending of batch) pending.reject(failure);
       return;
     }
-    for (const result of results) if (!result.duplicate) this.listeners.deliver(result.message);
-    results.forEach((result, i) =>
-      batch[i]!.resolve({ id: result.id, duplicate: result.duplicate }),
-    );
+    for (const result of results) {
+      if ('message' in result) this.listeners.deliver({ type: 'message', message: result.message });
+    }
+    results.forEach((result, i) => {
+      const pending = batch[i]!;
+      if ('refused' in result) pending.reject(new ChatError(result.refused));
+      else pending.resolve({ id: result.id, duplicate: result.duplicate });
+    });
   }
 }

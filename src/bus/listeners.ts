@@ -1,19 +1,19 @@
 import type { AccessUpdate } from '../domain/access-events.ts';
-import type { Message } from '../domain/message.ts';
+import type { RoomChange } from '../domain/changes.ts';
 import { reportInternalError } from '../internal-errors.ts';
 import type { RoomEvent, Subscription } from './types.ts';
 
 /**
- * The local end of a bus: message handlers per room, and room-event handlers. A handler that
+ * The local end of a bus: handlers of each room's messages and changes, and room-event handlers. A handler that
  * throws is reported and skipped: the others still get the message, and the NATS callback or
  * write loop that called it goes on (a JetStream consumer whose callback throws stops).
  */
 export class BusListeners {
-  private readonly rooms = new Map<number, Set<(message: Message) => void>>();
+  private readonly rooms = new Map<number, Set<(change: RoomChange) => void>>();
   private readonly events = new Set<(event: RoomEvent) => void>();
   private readonly access = new Set<(update: AccessUpdate) => void>();
 
-  onRoom(serverId: number, handler: (message: Message) => void): Subscription {
+  onRoom(serverId: number, handler: (change: RoomChange) => void): Subscription {
     let handlers = this.rooms.get(serverId);
     if (!handlers) this.rooms.set(serverId, (handlers = new Set()));
     handlers.add(handler);
@@ -32,9 +32,11 @@ export class BusListeners {
     return this.rooms.has(serverId);
   }
 
-  deliver(message: Message): void {
-    const handlers = this.rooms.get(message.server_id);
-    if (handlers) for (const handler of handlers) call(handler, message);
+  /** A new message or a change to one, to the room's handlers. */
+  deliver(change: RoomChange): void {
+    const serverId = change.type === 'message' ? change.message.server_id : change.server_id;
+    const handlers = this.rooms.get(serverId);
+    if (handlers) for (const handler of handlers) call(handler, change);
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {

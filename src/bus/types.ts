@@ -6,6 +6,7 @@
  * implements, so that the bus never depends on the history service itself.
  */
 import type { AccessSnapshot, AccessUpdate } from '../domain/access-events.ts';
+import type { ChangeOutcome, ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.ts';
 import type {
   LoginRequest,
   NewToken,
@@ -72,10 +73,17 @@ export interface MessageBus {
    */
   publish(draft: MessageDraft): Promise<PublishResult>;
   /**
-   * Delivers every message of a room accepted after the returned promise resolves, in log order,
-   * once each. A gateway subscribes before it reads a replay and merges the two by id.
+   * An edit, delete or reaction: storage judges it and, when it takes it, gives it a seq and
+   * delivers it to the room's subscribers. Resolves once it is durable (a resend or a no-op
+   * reaction: with the seq it had); rejects with the refusal's ChatError (`not_found`,
+   * `forbidden`, `edit_window`, `too_many_reactions`) or `UnavailableError`.
    */
-  subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription>;
+  change(request: ChangeRequest): Promise<ChangeResult>;
+  /**
+   * Delivers every message and change of a room accepted after the returned promise resolves, in
+   * seq order, once each. A gateway subscribes before it reads a replay and merges the two by seq.
+   */
+  subscribe(serverId: number, onChange: (change: RoomChange) => void): Promise<Subscription>;
   /**
    * Calls `handler` when the live feed lost its place (the log no longer holds what follows it):
    * subscribers may have missed messages, so their clients must rejoin with `since=`.
@@ -150,7 +158,10 @@ export interface StoredDraft {
 }
 
 export type AppendResult =
-  { id: number; duplicate: false; message: Message } | { id: number; duplicate: true };
+  | { id: number; duplicate: false; message: Message }
+  | { id: number; duplicate: true }
+  /** `reply_to` names no message of the room that is not deleted: nothing was stored. */
+  | { refused: 'bad_reply' };
 
 /** The durable log as the embedded bus sees it: it writes a batch of drafts at a time. */
 export interface DurableLog {
@@ -160,6 +171,8 @@ export interface DurableLog {
    * when nothing was stored.
    */
   appendDrafts(drafts: readonly StoredDraft[], dedupeSinceTs: string): AppendResult[];
+  /** Judges and applies one change in one transaction (see ChangesStore). */
+  applyChange(request: ChangeRequest, dedupeSinceTs: string): ChangeOutcome;
 }
 
 /**

@@ -48,6 +48,8 @@ export interface MessageDraft {
   username: string;
   text: string;
   clientId?: string | undefined;
+  /** A message of the same room, not deleted (else `bad_reply`). */
+  replyTo?: number | undefined;
 }
 
 /** The longest username, in code points (after NFC and trimming: names.ts). */

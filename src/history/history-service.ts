@@ -1,5 +1,6 @@
 import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type { ChangeOutcome, ChangeRequest } from '../domain/changes.ts';
 import type { Message, Tombstone } from '../domain/message.ts';
 import type { StateEvent } from '../domain/access-events.ts';
 import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
@@ -14,6 +15,13 @@ export interface HistoryServiceOptions {
   log?: TranscriptLog;
   /** How often a transcript that could not be written is tried again (default 1 s). */
   transcriptRetryMs?: number;
+  /** EDIT_WINDOW in ms (default 24 h; 0: no limit). */
+  editWindowMs?: number;
+  /**
+   * How soon after a delete the database's freed pages and its WAL are wiped (default 2 s; the
+   * contract's bound is 60 s).
+   */
+  erasureDelayMs?: number;
 }
 
 /** One stream message as NATS mode applies it: a chat message, or a state event. */
@@ -33,8 +41,16 @@ export class HistoryService implements DurableLog {
   private readonly sync: TranscriptSync;
 
   /** Throws DataDirError when the directory or the database cannot be used. */
+  private readonly editWindowMs: number;
+  private readonly erasureDelayMs: number;
+  private erasure: NodeJS.Timeout | undefined;
+  private readonly log: TranscriptLog;
+
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
     ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
+    this.editWindowMs = options.editWindowMs ?? 24 * 3_600_000;
+    this.erasureDelayMs = options.erasureDelayMs ?? 2000;
+    this.log = options.log ?? SILENT;
     this.sync = new TranscriptSync(this.transcripts, {
       readFrom: (serverId, fromId, limit) => this.store.entriesFrom(serverId, fromId, limit),
       log: options.log ?? SILENT,
@@ -88,18 +104,58 @@ export class HistoryService implements DurableLog {
           );
           if (id !== undefined) return { id, duplicate: true };
         }
+        if (draft.replyTo !== undefined && !this.store.message(draft.serverId, draft.replyTo)) {
+          return { refused: 'bad_reply' };
+        }
         const message = this.store.insertOne({
           server_id: draft.serverId,
           username: draft.username,
           text: draft.text,
           ts,
           client_id: draft.clientId,
+          reply_to: draft.replyTo,
         });
         return { id: message.id, duplicate: false, message };
       }),
     );
-    this.sync.append(results.flatMap((r) => (r.duplicate ? [] : [r.message])));
+    this.sync.append(results.flatMap((r) => ('message' in r ? [r.message] : [])));
     return results;
+  }
+
+  /**
+   * Judges and applies an edit, delete or reaction in one transaction, with the next seq of the
+   * counter (embedded mode). An edit or delete rewrites the room's transcript from that line: its
+   * marker is written before the commit, so that a crash between the two leaves the rewrite to
+   * redo at start (a refused change rewrites the same bytes). A delete also wipes the database's
+   * freed pages and WAL soon after.
+   */
+  applyChange(request: ChangeRequest, dedupeSinceTs: string): ChangeOutcome {
+    if (request.kind !== 'react') this.sync.rewrite(request.serverId, request.id);
+    const outcome = this.store.transaction(() =>
+      this.store.changes.apply(request, {
+        at: new Date().toISOString(),
+        dedupeSinceTs,
+        editWindowMs: this.editWindowMs,
+        seq: () => this.store.takeSeq(),
+      }),
+    );
+    if (outcome.kind === 'applied' && request.kind === 'delete') this.eraseSoon();
+    return outcome;
+  }
+
+  /** Wipes what a delete left in the database files: freed pages are zeroed, the WAL emptied. */
+  private eraseSoon(): void {
+    if (this.erasure) return;
+    this.erasure = setTimeout(() => {
+      this.erasure = undefined;
+      try {
+        this.store.wipeFreedSpace();
+      } catch (error) {
+        this.log.warn({ err: error }, 'could not wipe the WAL after a delete; retrying');
+        this.eraseSoon();
+      }
+    }, this.erasureDelayMs);
+    this.erasure.unref();
   }
 
   /** NATS mode: the last stream sequence applied (messages and access events alike). */
@@ -197,6 +253,11 @@ export class HistoryService implements DurableLog {
   }
 
   close(): void {
+    if (this.erasure) {
+      clearTimeout(this.erasure);
+      this.erasure = undefined;
+      this.store.wipeFreedSpace();
+    }
     this.sync.close();
     this.transcripts.close();
     this.store.close();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Message, Tombstone } from '../domain/message.ts';
 import { AccountsStore } from './accounts-store.ts';
+import { ChangesStore } from './changes-store.ts';
 import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
 import { migrate } from './migrations.ts';
@@ -45,6 +46,8 @@ export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly reader: MessageReader;
+  /** Edits, deletes and reactions. */
+  readonly changes: ChangesStore;
   /** Rooms and their members. */
   readonly rooms: RoomsStore;
   /** Accounts, tokens, invites and ended sessions, and the log of state events. */
@@ -59,6 +62,8 @@ export class SqliteStore {
       // could undo the last transactions. See README, "Durability".
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // deleted means gone: freed space is zeroed, not left for a file reader to find
+      db.pragma('secure_delete = ON');
       migrate(db);
       db.pragma('foreign_keys = ON');
     } catch (error) {
@@ -69,6 +74,7 @@ export class SqliteStore {
     this.rooms = new RoomsStore(db);
     this.accounts = new AccountsStore(db, this.rooms);
     this.reader = new MessageReader(db);
+    this.changes = new ChangesStore(db, this.rooms);
     this.stmt = {
       insertMessage: db.prepare<
         [number, number, string, string, string, string | null, number, number | null]
@@ -157,6 +163,27 @@ export class SqliteStore {
     };
     if (m.reply_to !== undefined) message.reply_to = m.reply_to;
     return message;
+  }
+
+  /** The next seq of the counter (embedded mode), taken: inside the transaction that uses it. */
+  takeSeq(): number {
+    const seq = this.appliedSeq() + 1;
+    this.setAppliedSeq(seq);
+    return seq;
+  }
+
+  /** A message of the room that is not deleted, as REST shows it. */
+  message(serverId: number, id: number): Message | undefined {
+    const entry = this.entry(serverId, id);
+    return entry && !('deleted' in entry) ? entry : undefined;
+  }
+
+  /**
+   * Moves every page of the WAL into the database and empties the WAL file: what a delete freed
+   * was zeroed (`secure_delete`) in the database, and the WAL's older copies of those pages go.
+   */
+  wipeFreedSpace(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** A message of the room as REST shows it (with its quote); a tombstone when deleted. */

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryClient, MessageBus, RoomEvent } from '../../src/bus/types.ts';
+import type { RoomChange } from '../../src/domain/changes.ts';
 import type { Message } from '../../src/domain/message.ts';
 import { ChatError } from '../../src/errors.ts';
 import type { AccountsClient } from '../../src/bus/types.ts';
@@ -23,8 +24,9 @@ function collector() {
   let wake: (() => void) | undefined;
   return {
     got,
-    handler: (message: Message) => {
-      got.push(message);
+    handler: (change: RoomChange) => {
+      if (change.type !== 'message') return;
+      got.push(change.message);
       wake?.();
     },
     async until(count: number): Promise<Message[]> {

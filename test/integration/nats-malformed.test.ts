@@ -114,8 +114,8 @@ describe('malformed payloads over NATS', () => {
     const got: Message[] = [];
     let wake: () => void = () => undefined;
     const arrived = new Promise<void>((resolve) => (wake = resolve));
-    const subscription = await bus.subscribe(room.id, (message) => {
-      got.push(message);
+    const subscription = await bus.subscribe(room.id, (change) => {
+      if (change.type === 'message') got.push(change.message);
       wake();
     });
     const js = jetstream(raw);

@@ -74,10 +74,13 @@ async function openSession(
   };
   const session = new ChatSession(
     socket,
-    { serverId: 1, username: 'me', since: undefined },
+    { serverId: 1, username: 'me', admin: false, since: undefined },
     {
       config,
-      bus: { publish: () => Promise.reject(new Error('this test sends no message')) },
+      bus: {
+        publish: () => Promise.reject(new Error('this test sends no message')),
+        change: () => Promise.reject(new Error('this test changes no message')),
+      },
       history,
       hub,
       metrics: createMetrics({

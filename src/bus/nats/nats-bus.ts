@@ -5,8 +5,9 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { accessChangeOf } from '../../domain/access-events.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
-import type { Message, MessageDraft } from '../../domain/message.ts';
-import { UnavailableError } from '../../errors.ts';
+import type { ChangeResult, RoomChange } from '../../domain/changes.ts';
+import type { MessageDraft } from '../../domain/message.ts';
+import { ChatError, UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
@@ -77,6 +78,10 @@ export class NatsBus implements MessageBus {
   }
 
   async publish(draft: MessageDraft): Promise<PublishResult> {
+    if (draft.replyTo !== undefined) {
+      // a reply needs its target judged by the history service first: not in NATS mode yet
+      throw new ChatError('bad_request', 'Replies are not available in NATS mode yet');
+    }
     if (this.closed || !this.link.isConnected()) {
       throw new UnavailableError('The message bus is not connected; retry with the same client_id');
     }
@@ -107,11 +112,21 @@ export class NatsBus implements MessageBus {
    * accepted in the stream reaches it, also across NATS restarts (the feed resumes after its
    * position). Before the feed's first start, waits for it at most `publishTimeoutMs`.
    */
-  async subscribe(serverId: number, onMessage: (message: Message) => void): Promise<Subscription> {
+  async subscribe(serverId: number, onChange: (change: RoomChange) => void): Promise<Subscription> {
     if (this.lastSeq === undefined && !(await this.feedPositioned(this.options.publishTimeoutMs))) {
       throw new UnavailableError('The live message feed is not running yet');
     }
-    return this.listeners.onRoom(serverId, onMessage);
+    return this.listeners.onRoom(serverId, onChange);
+  }
+
+  // Not yet in NATS mode: the history service does not judge and publish changes yet.
+  change(): Promise<ChangeResult> {
+    return Promise.reject(
+      new ChatError(
+        'bad_request',
+        'Edits, deletes and reactions are not available in NATS mode yet',
+      ),
+    );
   }
 
   onGap(handler: () => void): Subscription {
@@ -293,12 +308,15 @@ export class NatsBus implements MessageBus {
     }
     const payload = read.value;
     this.listeners.deliver({
-      id: msg.seq,
-      server_id: payload.server_id,
-      username: payload.username,
-      text: payload.text,
-      ts: payload.ts,
-      seq: msg.seq,
+      type: 'message',
+      message: {
+        id: msg.seq,
+        server_id: payload.server_id,
+        username: payload.username,
+        text: payload.text,
+        ts: payload.ts,
+        seq: msg.seq,
+      },
     });
   }
 

@@ -7,8 +7,16 @@ import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
 import { ChatError, ERRORS } from '../../errors.ts';
-import type { ClientFrame, CloseCode, FrameErrorCode } from '../../protocol.ts';
-import { CLOSE, HISTORY_MESSAGES_MAX_BYTES, parseClientFrame, serialize } from '../../protocol.ts';
+import { isOneEmoji } from '../../domain/changes.ts';
+import type { ChangeRequest } from '../../domain/changes.ts';
+import type { ChangeFrame, ClientFrame, CloseCode, FrameErrorCode } from '../../protocol.ts';
+import {
+  CLOSE,
+  HISTORY_MESSAGES_MAX_BYTES,
+  isFrameCode,
+  parseClientFrame,
+  serialize,
+} from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { SendBuffer } from './send-buffer.ts';
 import type { SessionSocket } from './send-buffer.ts';
@@ -36,7 +44,7 @@ export type SessionConfig = Pick<
 
 export interface SessionDeps {
   config: SessionConfig;
-  bus: Pick<MessageBus, 'publish'>;
+  bus: Pick<MessageBus, 'publish' | 'change'>;
   history: Pick<HistoryClient, 'replay'>;
   hub: RoomEntry;
   metrics: Pick<GatewayMetrics, 'errors' | 'slowClosed' | 'messagesIn'>;
@@ -48,6 +56,8 @@ export interface SessionDeps {
 export interface SessionTarget {
   serverId: number;
   username: string;
+  /** From the credentials: an admin may delete any message. */
+  admin: boolean;
   since: number | undefined;
 }
 
@@ -241,47 +251,86 @@ export class ChatSession {
         return;
       }
       case 'message':
-        this.handleMessage(frame.text, frame.client_id);
+        if (this.mayWrite(frame.client_id) && this.textFits(frame.text, frame.client_id)) {
+          this.publishMessage(frame.text, frame.client_id, frame.reply_to);
+        }
+        return;
+      case 'edit':
+      case 'delete':
+      case 'react':
+        if (this.mayWrite(frame.client_id)) this.handleChange(frame);
         return;
     }
   }
 
-  private handleMessage(text: string, clientId: string | undefined): void {
+  /** RATE_LIMIT counts every frame that changes the room; an archived room takes none. */
+  private mayWrite(clientId: string | undefined): boolean {
     if (this.rate && !this.rate.take()) {
       this.sendError('rate_limited', ERRORS.rate_limited.message, clientId);
-      return;
+      return false;
     }
     if (this.deps.isArchived?.(this.serverId)) {
       this.sendError('forbidden', 'This room is archived: it is read-only', clientId);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** The text rules of a message, for a message and an edit alike. */
+  private textFits(text: string, clientId: string | undefined): boolean {
     const problem = checkMessageText(text, this.deps.config.maxMessageChars);
     if (problem === 'malformed') {
       this.sendError('bad_request', 'the text holds a lone surrogate (not Unicode)', clientId);
-      return;
-    }
-    if (problem === 'empty') {
+    } else if (problem === 'empty') {
       this.sendError('empty', ERRORS.empty.message, clientId);
-      return;
-    }
-    if (problem === 'too_long') {
+    } else if (problem === 'too_long') {
       const max = this.deps.config.maxMessageChars;
       this.sendError('too_long', `A message has at most ${max} characters`, clientId);
+    }
+    return problem === undefined;
+  }
+
+  private publishMessage(text: string, clientId?: string, replyTo?: number): void {
+    const draft = { serverId: this.serverId, username: this.username, text, clientId, replyTo };
+    this.deps.bus.publish(draft).then(
+      ({ id, duplicate }) => {
+        if (!duplicate) this.deps.metrics.messagesIn.inc();
+        this.send(serialize({ type: 'ack', client_id: clientId ?? null, id, seq: id }));
+      },
+      (error: unknown) => this.refused(error, clientId),
+    );
+  }
+
+  private handleChange(frame: ChangeFrame): void {
+    const clientId = frame.client_id;
+    if (frame.type === 'edit' && !this.textFits(frame.text, clientId)) return;
+    if (frame.type === 'react' && !isOneEmoji(frame.emoji)) {
+      this.sendError('bad_emoji', ERRORS.bad_emoji.message, clientId);
       return;
     }
-    this.deps.bus
-      .publish({ serverId: this.serverId, username: this.username, text, clientId })
-      .then(
-        ({ id, duplicate }) => {
-          if (!duplicate) this.deps.metrics.messagesIn.inc();
-          this.send(serialize({ type: 'ack', client_id: clientId ?? null, id, seq: id }));
-        },
-        (error: unknown) => {
-          this.deps.log.warn({ err: error }, 'publish not confirmed');
-          const message = error instanceof ChatError ? error.message : ERRORS.unavailable.message;
-          this.sendError('unavailable', message, clientId);
-        },
-      );
+    const who = { serverId: this.serverId, id: frame.id, username: this.username };
+    const optional = clientId === undefined ? {} : { clientId };
+    const request: ChangeRequest =
+      frame.type === 'edit'
+        ? { kind: 'edit', ...who, text: frame.text, ...optional }
+        : frame.type === 'delete'
+          ? { kind: 'delete', ...who, admin: this.target.admin, ...optional }
+          : { kind: 'react', ...who, emoji: frame.emoji, on: frame.on, ...optional };
+    this.deps.bus.change(request).then(
+      ({ id, seq }) => this.send(serialize({ type: 'ack', client_id: clientId ?? null, id, seq })),
+      (error: unknown) => this.refused(error, clientId),
+    );
+  }
+
+  /** A refusal of storage is its own code; anything else may or may not have been stored. */
+  private refused(error: unknown, clientId: string | undefined): void {
+    if (error instanceof ChatError && error.code !== 'unavailable' && isFrameCode(error.code)) {
+      this.sendError(error.code, error.message, clientId);
+      return;
+    }
+    this.deps.log.warn({ err: error }, 'change not confirmed');
+    const message = error instanceof ChatError ? error.message : ERRORS.unavailable.message;
+    this.sendError('unavailable', message, clientId);
   }
 
   private sendError(code: FrameErrorCode, message: string, clientId?: string): void {

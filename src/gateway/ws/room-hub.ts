@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { MessageBus, RoomEvent, Subscription } from '../../bus/types.ts';
-import type { Message } from '../../domain/message.ts';
+import { seqOf } from '../../domain/changes.ts';
+import type { RoomChange } from '../../domain/changes.ts';
 import { RoomPresence } from '../../domain/presence.ts';
 import { compareCodePoints } from '../../domain/sorted-names.ts';
-import { CLOSE, messageFrame, serialize } from '../../protocol.ts';
+import { CLOSE, changeFrame, serialize } from '../../protocol.ts';
 import type { CloseCode } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { GatewayRoster } from './gateway-roster.ts';
@@ -137,9 +138,7 @@ export class RoomHub<M extends RoomMember = RoomMember> {
     let channel = this.channels.get(serverId);
     if (!channel) {
       const members = new Set<M>();
-      const subscription = this.bus.subscribe(serverId, (message) =>
-        this.deliver(members, message),
-      );
+      const subscription = this.bus.subscribe(serverId, (change) => this.deliver(members, change));
       channel = { serverId, members, subscription, diff: undefined };
       this.channels.set(serverId, channel);
     }
@@ -155,11 +154,13 @@ export class RoomHub<M extends RoomMember = RoomMember> {
     );
   }
 
-  private deliver(members: Set<M>, message: Message): void {
-    const frame = messageFrame(message);
+  /** Serializes the change once; the same string goes to every member. */
+  private deliver(members: Set<M>, change: RoomChange): void {
+    const frame = changeFrame(change);
+    const seq = seqOf(change);
     let sent = 0;
-    for (const member of members) if (member.deliverChange(message.seq, frame)) sent++;
-    this.metrics.messagesOut.inc(sent);
+    for (const member of members) if (member.deliverChange(seq, frame)) sent++;
+    if (change.type === 'message') this.metrics.messagesOut.inc(sent);
   }
 
   private onBusEvent(event: RoomEvent): void {

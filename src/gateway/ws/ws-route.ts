@@ -113,7 +113,7 @@ export function registerWebSocketRoute(app: FastifyInstance, deps: WebSocketDeps
       const auth = deps.auth;
       const session = new ChatSession(
         socket,
-        { serverId, username, since },
+        { serverId, username, admin: principal?.admin ?? false, since },
         auth ? { ...deps, isArchived: (id) => auth.access.isArchived(id) } : deps,
       );
       if (principal && auth) {

@@ -1,0 +1,359 @@
+/**
+ * Conversations, first part (embedded mode): edits, deletes, reactions and replies, each a change
+ * with a seq; catch-up with `since=` a seq gets the older messages that changed while away
+ * (`updates`); deleted means gone (REST, replay, the transcript, every file under DATA_DIR); a
+ * test for every refusal.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FrameOf } from '../../src/web/protocol.js';
+import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
+import { startTestChat } from '../helpers/chat-server.ts';
+import type { TestChat } from '../helpers/chat-server.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { allMessages, asTranscript, createRoom, readTranscript } from '../helpers/history.ts';
+import { ChatClient } from '../helpers/ws-client.ts';
+
+let server: TestChat;
+const clients: ChatClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestChat({ RATE_LIMIT: '0', ROOM_CREATE_LIMIT: '0', EDIT_WINDOW: '1h' });
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await server.close();
+});
+
+async function join(room: number, username: string, query = '') {
+  const joined = await ChatClient.join(
+    `${server.wsUrl}/ws/${room}?username=${username}${query ? `&${query}` : ''}`,
+  );
+  clients.push(joined.client);
+  return joined;
+}
+
+/** Sends a change frame and waits for its ack or error (by client_id). */
+async function change(
+  client: ChatClient,
+  frame: Record<string, unknown>,
+): Promise<FrameOf<'ack'> | FrameOf<'error'>> {
+  const clientId = `c-${randomUUID()}`;
+  client.send({ ...frame, client_id: clientId });
+  const answer = await client.until(
+    (f) => (f.type === 'ack' || f.type === 'error') && f.client_id === clientId,
+    10_000,
+    `the answer to ${JSON.stringify(frame)}`,
+  );
+  return answer as FrameOf<'ack'> | FrameOf<'error'>;
+}
+
+/** `change`, which must be acknowledged. */
+async function acked(client: ChatClient, frame: Record<string, unknown>): Promise<FrameOf<'ack'>> {
+  const answer = await change(client, frame);
+  if (answer.type !== 'ack') throw new Error(`refused: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function api(pathname: string) {
+  const response = await fetch(server.url + pathname);
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+describe('edits', () => {
+  it('reach everyone with a new seq, change REST, and are refused to others, unknown ids and bad text', async () => {
+    const room = await createRoom(server.url, 'edits');
+    const { client: ann } = await join(room, 'ann');
+    const { client: bob } = await join(room, 'bob');
+    const sent = await ann.say('helo');
+    await bob.next('message');
+    const ack = await change(ann, { type: 'edit', id: sent.id, text: 'hello' });
+    expect(ack).toMatchObject({ type: 'ack', id: sent.id });
+    const seq = (ack as FrameOf<'ack'>).seq;
+    expect(seq).toBeGreaterThan(sent.id);
+    for (const client of [ann, bob]) {
+      expect(await client.next('edit')).toEqual({
+        type: 'edit',
+        id: sent.id,
+        seq,
+        text: 'hello',
+        edited_at: expect.stringMatching(/Z$/),
+      });
+    }
+    expect((await api(`/api/servers/${room}/messages/${sent.id}`)).body).toMatchObject({
+      text: 'hello',
+      seq,
+      edited_at: expect.any(String),
+    });
+    expect(await change(bob, { type: 'edit', id: sent.id, text: 'mine' })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    expect(await change(ann, { type: 'edit', id: 999_999, text: 'x' })).toMatchObject({
+      code: 'not_found',
+    });
+    expect(await change(ann, { type: 'edit', id: sent.id, text: '  ' })).toMatchObject({
+      code: 'empty',
+    });
+    expect(await change(ann, { type: 'edit', id: sent.id, text: 'x'.repeat(4001) })).toMatchObject({
+      code: 'too_long',
+    });
+    expect(await change(ann, { type: 'edit', id: '1', text: 'x' })).toMatchObject({
+      code: 'bad_request',
+    });
+    // a resend with the same client_id changes nothing and gets the same ack
+    ann.send({ type: 'edit', id: sent.id, text: 'once', client_id: 'edit-once' });
+    const first = await ann.until((f) => f.type === 'ack' && f.client_id === 'edit-once');
+    ann.send({ type: 'edit', id: sent.id, text: 'twice', client_id: 'edit-once' });
+    const again = await ann.until((f) => f.type === 'ack' && f.client_id === 'edit-once');
+    expect(again).toEqual(first);
+    expect((await api(`/api/servers/${room}/messages/${sent.id}`)).body).toMatchObject({
+      text: 'once',
+    });
+  });
+
+  it('are refused past EDIT_WINDOW with edit_window', async () => {
+    const strict = await startTestChat({ RATE_LIMIT: '0', EDIT_WINDOW: '1ms' });
+    try {
+      const { client } = await ChatClient.join(`${strict.wsUrl}/ws/1?username=ann`);
+      const sent = await client.say('typo');
+      // the window is time itself: let more than it pass
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await change(client, { type: 'edit', id: sent.id, text: 'fixed' })).toMatchObject({
+        code: 'edit_window',
+      });
+      client.close();
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('deletes', () => {
+  it('leave a tombstone: gone from REST pages, one-message answers and quotes; the author only', async () => {
+    const room = await createRoom(server.url, 'deletes');
+    const { client: ann } = await join(room, 'ann');
+    const { client: bob } = await join(room, 'bob');
+    const keep = await ann.say('keep');
+    const gone = await ann.say('gone soon');
+    const reply = await acked(bob, { type: 'message', text: 'answering', reply_to: gone.id });
+    expect((await api(`/api/servers/${room}/messages/${reply.id}`)).body).toMatchObject({
+      reply_to: gone.id,
+      quote: { username: 'ann', text: 'gone soon' },
+    });
+    expect(await change(bob, { type: 'delete', id: gone.id })).toMatchObject({ code: 'forbidden' });
+    const ack = (await change(ann, { type: 'delete', id: gone.id })) as FrameOf<'ack'>;
+    expect(await bob.until((f) => f.type === 'delete')).toEqual({
+      type: 'delete',
+      id: gone.id,
+      seq: ack.seq,
+    });
+    const page = (await api(`/api/servers/${room}/messages`)).body as Array<{ id: number }>;
+    expect(page.map((m) => m.id)).toEqual([keep.id, reply.id]);
+    expect(await api(`/api/servers/${room}/messages/${gone.id}`)).toMatchObject({
+      status: 404,
+      body: { code: 'not_found' },
+    });
+    const answer = (await api(`/api/servers/${room}/messages/${reply.id}`)).body;
+    expect(answer).toMatchObject({ reply_to: gone.id });
+    expect(answer).not.toHaveProperty('quote');
+    expect(await change(ann, { type: 'delete', id: gone.id })).toMatchObject({ code: 'not_found' });
+    expect(await change(ann, { type: 'edit', id: gone.id, text: 'back' })).toMatchObject({
+      code: 'not_found',
+    });
+    expect(
+      await change(bob, { type: 'message', text: 'to nothing', reply_to: gone.id }),
+    ).toMatchObject({
+      code: 'bad_reply',
+    });
+    const changed = (await api(`/api/servers/${room}/messages?changed_after=${reply.id}`)).body;
+    expect(changed).toEqual([
+      {
+        id: gone.id,
+        server_id: room,
+        username: 'ann',
+        ts: expect.any(String),
+        seq: ack.seq,
+        deleted: true,
+      },
+    ]);
+  });
+
+  it('are gone from every file under DATA_DIR within 60 s; the transcript shows the tombstone', async () => {
+    const marker = `secret-${randomUUID()}`;
+    const room = await createRoom(server.url, 'erasure');
+    const { client } = await join(room, 'ann');
+    const before = await client.say('before');
+    const sent = await client.say(`my password is ${marker}`);
+    await change(client, { type: 'edit', id: sent.id, text: `still ${marker}` });
+    const after = await client.say('after');
+    await change(client, { type: 'delete', id: sent.id });
+    const holding = () =>
+      filesUnder(server.dataDir).filter((file) => fs.readFileSync(file).includes(marker));
+    expect(await eventually(holding, (files) => files.length === 0, 60_000)).toEqual([]);
+    const lines = await eventually(
+      () => readTranscript(server.dataDir, room),
+      (read) => read.length === 3 && 'deleted' in read[1]!,
+      5_000,
+    );
+    expect(lines.map((line) => line.id)).toEqual([before.id, sent.id, after.id]);
+    expect(lines[1]).toEqual({
+      id: sent.id,
+      server_id: room,
+      username: 'ann',
+      ts: expect.any(String),
+      deleted: true,
+    });
+  });
+});
+
+describe('reactions', () => {
+  it('toggle per user and emoji, count, set twice changes nothing, and refuse what is not one emoji', async () => {
+    const room = await createRoom(server.url, 'reactions');
+    const { client: ann } = await join(room, 'ann');
+    const { client: bob } = await join(room, 'bob');
+    const sent = await ann.say('ship it?');
+    const on = (await change(bob, {
+      type: 'react',
+      id: sent.id,
+      emoji: '👍',
+      on: true,
+    })) as FrameOf<'ack'>;
+    expect(await ann.until((f) => f.type === 'reaction')).toEqual({
+      type: 'reaction',
+      id: sent.id,
+      seq: on.seq,
+      emoji: '👍',
+      username: 'bob',
+      on: true,
+      count: 1,
+    });
+    // already so: the same seq, no frame
+    expect(await change(bob, { type: 'react', id: sent.id, emoji: '👍', on: true })).toMatchObject({
+      type: 'ack',
+      seq: on.seq,
+    });
+    await change(ann, { type: 'react', id: sent.id, emoji: '🎉', on: true });
+    await change(ann, { type: 'react', id: sent.id, emoji: '👍', on: true });
+    expect((await api(`/api/servers/${room}/messages/${sent.id}`)).body).toMatchObject({
+      reactions: [
+        { emoji: '👍', count: 2, users: ['bob', 'ann'] },
+        { emoji: '🎉', count: 1, users: ['ann'] },
+      ],
+    });
+    await change(bob, { type: 'react', id: sent.id, emoji: '👍', on: false });
+    await change(ann, { type: 'react', id: sent.id, emoji: '👍', on: false });
+    expect((await api(`/api/servers/${room}/messages/${sent.id}`)).body).toMatchObject({
+      reactions: [{ emoji: '🎉', count: 1, users: ['ann'] }],
+    });
+    for (const emoji of ['a', '👍👍', ':)', '']) {
+      expect(
+        await change(ann, { type: 'react', id: sent.id, emoji, on: true }),
+        emoji,
+      ).toMatchObject({
+        code: 'bad_emoji',
+      });
+    }
+    expect(await change(ann, { type: 'react', id: sent.id, emoji: '👍', on: 'yes' })).toMatchObject(
+      {
+        code: 'bad_request',
+      },
+    );
+  });
+
+  it('stop at 20 distinct emoji per message with too_many_reactions', async () => {
+    const room = await createRoom(server.url, 'many-reactions');
+    const { client } = await join(room, 'ann');
+    const sent = await client.say('react to me');
+    const emoji = [...'😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙🥲😚🙂🤗'];
+    for (const one of emoji.slice(0, 20)) {
+      expect(
+        await change(client, { type: 'react', id: sent.id, emoji: one, on: true }),
+      ).toMatchObject({
+        type: 'ack',
+      });
+    }
+    expect(
+      await change(client, { type: 'react', id: sent.id, emoji: emoji[20], on: true }),
+    ).toMatchObject({ code: 'too_many_reactions' });
+  });
+});
+
+describe('catching up with since=', () => {
+  it('gets the new messages and the older ones changed while away, in seq order, tombstones too', async () => {
+    const room = await createRoom(server.url, 'catch-up');
+    const { client: writer } = await join(room, 'ann');
+    const a = await writer.say('a');
+    const b = await writer.say('b');
+    const c = await writer.say('c');
+    const { client: reader, history } = await join(room, 'bob');
+    const position = history.last_seq;
+    reader.close();
+    await change(writer, { type: 'edit', id: b.id, text: 'b2' });
+    await change(writer, { type: 'delete', id: a.id });
+    await change(writer, { type: 'react', id: c.id, emoji: '👀', on: true });
+    const d = await writer.say('d');
+
+    const back = await join(room, 'bob', `since=${position}`);
+    const frame = back.history;
+    expect(frame.messages.map((m) => m.id)).toEqual([d.id]);
+    expect(frame.updates.map((m) => m.id)).toEqual([b.id, a.id, c.id]);
+    expect(frame.updates[1]).toMatchObject({ id: a.id, deleted: true });
+    expect(frame.updates[0]).toMatchObject({ id: b.id, text: 'b2' });
+    expect(frame.updates[2]).toMatchObject({ reactions: [{ emoji: '👀', count: 1 }] });
+    expect(frame.last_seq).toBe(d.seq);
+    // a client that knows only message ids still gets every newer message
+    const old = await join(room, 'carl', `since=${c.id}`);
+    expect(old.history.messages.map((m) => m.id)).toEqual([d.id]);
+    // the transcript follows: every line equal to REST, the tombstone in its place
+    const rest = await allMessages(server.url, room);
+    await eventually(
+      () => readTranscript(server.dataDir, room),
+      (lines) => lines.length === 4 && lines.some((line) => 'deleted' in line),
+      5_000,
+    );
+    const lines = readTranscript(server.dataDir, room);
+    expect(lines.filter((line) => !('deleted' in line))).toEqual(asTranscript(rest));
+  });
+});
+
+describe('in accounts mode', () => {
+  it('an admin deletes anyone’s message, the owner of a private room its members’', async () => {
+    const chat = await startAccountsChat();
+    try {
+      const owner = await chat.newUser('olive');
+      const member = await chat.newUser('mona');
+      const room = (await owner.post('/api/servers', { name: 'own', private: true })).body
+        .id as number;
+      await owner.post(`/api/servers/${room}/members`, { username: 'mona' });
+      const { client: mona } = await member.join(room);
+      const first = await mona.say('one');
+      const second = await mona.say('two');
+      const { client: root } = await chat.admin.join(room);
+      const { client: olive } = await owner.join(room);
+      expect(await change(olive, { type: 'delete', id: first.id })).toMatchObject({ type: 'ack' });
+      expect(await change(root, { type: 'delete', id: second.id })).toMatchObject({ type: 'ack' });
+      // the room's owner may delete, not edit
+      const third = await mona.say('three');
+      expect(await change(olive, { type: 'edit', id: third.id, text: 'x' })).toMatchObject({
+        code: 'forbidden',
+      });
+      for (const client of [mona, root, olive]) client.close();
+      expect(await new ApiClient(chat.server.url).get('/api/servers')).toMatchObject({
+        status: 401,
+      });
+    } finally {
+      await chat.server.close();
+    }
+  });
+});
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir).flatMap((entry) => {
+    const file = path.join(dir, entry);
+    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
+}
