@@ -132,6 +132,7 @@ function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService 
     history = new HistoryService(config.dataDir, {
       log: logger,
       editWindowMs: config.editWindowMs,
+      dedupeWindowMs: config.dedupeWindowMs,
     });
   } catch (error) {
     if (error instanceof DataDirError) throw new ConfigError('DATA_DIR', error.message);

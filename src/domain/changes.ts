@@ -68,7 +68,8 @@ export type ChangeRefusal = 'not_found' | 'forbidden' | 'edit_window' | 'too_man
 
 /** How a change was applied: the room change to fan out, or a resend, a no-op, or a refusal. */
 export type ChangeOutcome =
-  | { kind: 'applied'; id: number; seq: number; change: RoomChange }
+  /** `erase`: for a delete, the log positions that held the message's text (its id, its edits). */
+  | { kind: 'applied'; id: number; seq: number; change: RoomChange; erase?: number[] }
   /** A resend of a change already taken, or a reaction already so: nothing new, no frame. */
   | { kind: 'unchanged'; id: number; seq: number; duplicate: boolean }
   | { kind: 'refused'; refusal: ChangeRefusal };

@@ -17,6 +17,8 @@ export interface HistoryServiceOptions {
   transcriptRetryMs?: number;
   /** EDIT_WINDOW in ms (default 24 h; 0: no limit). */
   editWindowMs?: number;
+  /** DEDUPE_WINDOW in ms, for resends of changes in NATS mode (default 10 min). */
+  dedupeWindowMs?: number;
   /**
    * How soon after a delete the database's freed pages and its WAL are wiped (default 2 s; the
    * contract's bound is 60 s).
@@ -26,7 +28,15 @@ export interface HistoryServiceOptions {
 
 /** One stream message as NATS mode applies it: a chat message, or a state event. */
 export type StreamEntry =
-  { kind: 'message'; message: NewMessage } | { kind: 'access'; seq: number; event: StateEvent };
+  | { kind: 'message'; message: NewMessage }
+  | { kind: 'access'; seq: number; event: StateEvent }
+  | { kind: 'change'; seq: number; request: ChangeRequest; at: string };
+
+/** How a batch of stream entries was applied: the outcome of each state event and change. */
+export interface StreamOutcomes {
+  access: Map<number, ApplyResult>;
+  changes: Map<number, ChangeOutcome>;
+}
 const SILENT: TranscriptLog = { error() {}, warn() {}, debug() {} };
 
 /**
@@ -42,6 +52,7 @@ export class HistoryService implements DurableLog {
 
   /** Throws DataDirError when the directory or the database cannot be used. */
   private readonly editWindowMs: number;
+  private readonly dedupeWindowMs: number;
   private readonly erasureDelayMs: number;
   private erasure: NodeJS.Timeout | undefined;
   private readonly log: TranscriptLog;
@@ -49,6 +60,7 @@ export class HistoryService implements DurableLog {
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
     ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
     this.editWindowMs = options.editWindowMs ?? 24 * 3_600_000;
+    this.dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
     this.erasureDelayMs = options.erasureDelayMs ?? 2000;
     this.log = options.log ?? SILENT;
     this.sync = new TranscriptSync(this.transcripts, {
@@ -169,19 +181,53 @@ export class HistoryService implements DurableLog {
    * messages to the transcripts. Answers each access event's outcome by its sequence. Throws only
    * when nothing was committed.
    */
-  applyStream(entries: readonly StreamEntry[], upTo: number): Map<number, ApplyResult> {
-    const outcomes = new Map<number, ApplyResult>();
+  applyStream(entries: readonly StreamEntry[], upTo: number): StreamOutcomes {
+    const outcomes: StreamOutcomes = { access: new Map(), changes: new Map() };
+    // the rewrite markers go first, so that a crash after the commit leaves them to redo
+    for (const entry of entries) {
+      if (entry.kind === 'change' && entry.request.kind !== 'react') {
+        this.sync.rewrite(entry.request.serverId, entry.request.id);
+      }
+    }
     const stored = this.store.transaction(() => {
       const messages: Message[] = [];
       for (const entry of entries) {
         if (entry.kind === 'message') messages.push(this.store.insertOne(entry.message));
-        else outcomes.set(entry.seq, this.store.accounts.apply(entry.event));
+        else if (entry.kind === 'access') {
+          outcomes.access.set(entry.seq, this.store.accounts.apply(entry.event));
+        } else {
+          const outcome = this.store.changes.apply(
+            entry.request,
+            this.changeContext(entry.at, () => entry.seq),
+          );
+          outcomes.changes.set(entry.seq, outcome);
+        }
       }
       this.store.setAppliedSeq(upTo);
       return messages;
     });
     this.sync.append(stored);
+    if ([...outcomes.changes.values()].some((o) => o.kind === 'applied' && o.erase)) {
+      this.eraseSoon();
+    }
     return outcomes;
+  }
+
+  /** NATS mode: what applying a change now would answer (judged before it is published). */
+  checkChange(request: ChangeRequest, at: string): ChangeOutcome {
+    return this.store.changes.check(
+      request,
+      this.changeContext(at, () => 0),
+    );
+  }
+
+  private changeContext(at: string, seq: () => number) {
+    return {
+      at,
+      dedupeSinceTs: new Date(Date.parse(at) - this.dedupeWindowMs).toISOString(),
+      editWindowMs: this.editWindowMs,
+      seq,
+    };
   }
 
   /**

@@ -28,6 +28,7 @@ import {
 import type { ApplyResult } from '../store/accounts-store.ts';
 import { AccountsService } from './accounts-service.ts';
 import type { HistoryService } from './history-service.ts';
+import { ChangePublisher } from './change-publisher.ts';
 import { accountHandlers } from './nats-account-handlers.ts';
 import { RoomsService } from './rooms-service.ts';
 import { StreamApplier } from './stream-applier.ts';
@@ -64,6 +65,7 @@ export class NatsHistoryService {
   private closed = false;
   readonly accounts: AccountsService;
   readonly rooms: RoomsService;
+  private readonly changes: ChangePublisher;
 
   /** The answer to each history operation (a request reaches it checked). */
   private readonly handlers: HistoryHandlers = {
@@ -79,6 +81,8 @@ export class NatsHistoryService {
     },
     update_room: ({ id, update, viewer }) => this.rooms.updateRoom(id, update, viewer),
     open_dm: ({ username, viewer }) => this.rooms.openDm(username, viewer),
+    change: (request) => this.changes.change(request),
+    reply: (draft) => this.changes.reply(draft),
     messages: (page) => this.history.messages(page),
     message: ({ serverId, id }) => this.history.message(serverId, id) ?? null,
     replay: async (request) => {
@@ -110,7 +114,9 @@ export class NatsHistoryService {
       options.maxBatch ?? 500,
       options.catchUpTimeoutMs,
       log,
+      (seqs) => void this.eraseFromStream(seqs),
     );
+    this.changes = new ChangePublisher(history, link, this.applier, options.catchUpTimeoutMs);
     const publish = (event: StateEvent) => this.publishStateEvent(event);
     this.accounts = new AccountsService(history.accounts, {
       log: publish,
@@ -135,6 +141,22 @@ export class NatsHistoryService {
     const outcome = this.applier.takeOutcome(ack.seq);
     if (!outcome) throw new UnavailableError('The change was not applied');
     return outcome;
+  }
+
+  /**
+   * Deleted means gone: the stream messages that held a deleted message's text (the message and
+   * its edits) are erased (JetStream overwrites them, on every replica). What cannot be erased now
+   * (NATS down) is logged; the stream's retention drops it at the latest.
+   */
+  private async eraseFromStream(seqs: number[]): Promise<void> {
+    for (const seq of seqs) {
+      try {
+        await this.link.jsm.streams.deleteMessage(STREAM, seq, true);
+      } catch (error) {
+        if (isJetStreamError(error, JetStreamApiCodes.NoMessageFound)) continue;
+        this.log.warn({ err: error, seq }, 'could not erase a deleted message from the stream');
+      }
+    }
   }
 
   async start(): Promise<void> {

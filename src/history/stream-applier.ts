@@ -3,10 +3,11 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { reportInternalError } from '../internal-errors.ts';
 import { readAccessEvent } from '../nats/access-event.ts';
 import { MalformedPayloadError } from '../nats/guards.ts';
-import { readStreamMessage } from '../nats/stream-message.ts';
+import { readRoomEntry } from '../nats/stream-message.ts';
 import { ACCESS_SUBJECT } from '../nats/subjects.ts';
 import type { ApplyResult } from '../store/accounts-store.ts';
-import type { HistoryService, StreamEntry } from './history-service.ts';
+import type { ChangeOutcome } from '../domain/changes.ts';
+import type { HistoryService, StreamEntry, StreamOutcomes } from './history-service.ts';
 
 const RETRY_MS = 1000;
 /** Outcomes of applied access events kept for the requests that published them. */
@@ -26,12 +27,16 @@ export class StreamApplier {
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
   /** Outcomes of the access events applied lately, by stream sequence. */
   private readonly outcomes = new Map<number, ApplyResult>();
+  /** Outcomes of the changes (edits, deletes, reactions) applied lately, by stream sequence. */
+  private readonly changeOutcomes = new Map<number, ChangeOutcome>();
 
   constructor(
     private readonly history: HistoryService,
     private readonly maxBatch: number,
     private readonly catchUpTimeoutMs: number,
     private readonly log: FastifyBaseLogger,
+    /** Stream sequences that held a deleted message's text, to erase from the stream. */
+    private readonly erase: (seqs: number[]) => void = () => undefined,
   ) {
     this.applied = history.appliedSeq();
   }
@@ -76,6 +81,13 @@ export class StreamApplier {
     return outcome;
   }
 
+  /** How the change at `seq` was applied (once; undefined: not an applied change). */
+  takeChangeOutcome(seq: number): ChangeOutcome | undefined {
+    const outcome = this.changeOutcomes.get(seq);
+    this.changeOutcomes.delete(seq);
+    return outcome;
+  }
+
   private scheduleFlush(delayMs: number): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -99,14 +111,19 @@ export class StreamApplier {
   private writeBatch(): boolean {
     const batch = this.buffer.slice(0, this.maxBatch);
     if (batch.length === 0) return true;
-    let outcomes: Map<number, ApplyResult>;
+    let outcomes: StreamOutcomes;
     try {
       outcomes = this.apply(batch);
     } catch (error) {
       this.log.error({ err: error }, 'persisting messages failed; retrying');
       return false;
     }
-    this.keepOutcomes(outcomes);
+    keep(this.outcomes, outcomes.access);
+    keep(this.changeOutcomes, outcomes.changes);
+    const erased = [...outcomes.changes.values()].flatMap((o) =>
+      o.kind === 'applied' && o.erase ? o.erase : [],
+    );
+    if (erased.length > 0) this.erase(erased);
     this.buffer.splice(0, batch.length);
     this.applied = Math.max(this.applied, batch[batch.length - 1]!.seq);
     for (const msg of batch) msg.ack();
@@ -119,7 +136,7 @@ export class StreamApplier {
    * outcomes of its access events. What does not pass its checks is skipped (and acked with its
    * batch), so that it cannot stall the rest.
    */
-  private apply(batch: readonly JsMsg[]): Map<number, ApplyResult> {
+  private apply(batch: readonly JsMsg[]): StreamOutcomes {
     const fresh: StreamEntry[] = [];
     let highest = this.applied;
     for (const msg of batch) {
@@ -131,12 +148,18 @@ export class StreamApplier {
         else reportInternalError('access_event', new MalformedPayloadError(event.reason), this.log);
         continue;
       }
-      const read = readStreamMessage(msg);
+      const read = readRoomEntry(msg);
       if (!read.ok) {
         reportInternalError('stream_message', new MalformedPayloadError(read.reason), this.log);
         continue;
       }
-      const payload = read.value;
+      const entry = read.value;
+      if (entry.kind === 'change') {
+        const { request, at } = entry.payload;
+        fresh.push({ kind: 'change', seq: msg.seq, request, at });
+        continue;
+      }
+      const payload = entry.payload;
       if (!this.history.rooms.get(payload.server_id, 'anyone')) {
         this.log.warn(
           { seq: msg.seq, serverId: payload.server_id },
@@ -146,17 +169,8 @@ export class StreamApplier {
       }
       fresh.push({ kind: 'message', message: { id: msg.seq, ...payload } });
     }
-    if (highest <= this.applied) return new Map();
+    if (highest <= this.applied) return { access: new Map(), changes: new Map() };
     return this.history.applyStream(fresh, highest);
-  }
-
-  /** Keeps the newest outcomes for the requests waiting on them (oldest dropped first). */
-  private keepOutcomes(outcomes: Map<number, ApplyResult>): void {
-    for (const [seq, outcome] of outcomes) this.outcomes.set(seq, outcome);
-    for (const seq of this.outcomes.keys()) {
-      if (this.outcomes.size <= OUTCOMES_KEPT) break;
-      this.outcomes.delete(seq);
-    }
   }
 
   private wakeWaiters(): void {
@@ -164,5 +178,14 @@ export class StreamApplier {
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.seq > this.applied);
     for (const waiter of ready) waiter.resolve();
+  }
+}
+
+/** Keeps the newest outcomes for the requests waiting on them (oldest dropped first). */
+function keep<T>(kept: Map<number, T>, fresh: Map<number, T>): void {
+  for (const [seq, outcome] of fresh) kept.set(seq, outcome);
+  for (const seq of kept.keys()) {
+    if (kept.size <= OUTCOMES_KEPT) break;
+    kept.delete(seq);
   }
 }

@@ -17,7 +17,9 @@ import type {
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
-import type { Message, Tombstone } from '../domain/message.ts';
+import type { ChangeRequest, ChangeResult } from '../domain/changes.ts';
+import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
+import { isChangeRequest } from './change-request.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
@@ -79,6 +81,10 @@ export interface HistoryOps {
   /** `null`: no such message in the room, or deleted. */
   message: { request: { serverId: number; id: number }; reply: Message | null };
   replay: { request: ReplayRequest; reply: Replay };
+  /** An edit, delete or reaction, judged and published by the history service. */
+  change: { request: ChangeRequest; reply: ChangeResult };
+  /** A message with `reply_to`, whose target the history service checks before publishing. */
+  reply: { request: MessageDraft; reply: { id: number; duplicate: boolean } };
   status: { request: NoArguments; reply: HistoryStatus };
   // accounts (the AccountsClient port): a password travels only to the history service
   register: { request: RegisterRequest; reply: User };
@@ -236,6 +242,20 @@ const CHECKS: {
       moreUpdates: isBoolean,
       reset: isBoolean,
     }),
+  },
+  change: {
+    request: isChangeRequest,
+    reply: objectOf<ChangeResult>({ id: isInteger, seq: isInteger, duplicate: isBoolean }),
+  },
+  reply: {
+    request: objectOf<MessageDraft>({
+      serverId: isInteger,
+      username: isString,
+      text: isString,
+      clientId: optional(isString),
+      replyTo: optional(isInteger),
+    }),
+    reply: objectOf<{ id: number; duplicate: boolean }>({ id: isInteger, duplicate: isBoolean }),
   },
   status: {
     request: noArguments,

@@ -16,6 +16,8 @@ export interface ChangeContext {
   seq: () => number;
 }
 
+const ROLLBACK = new Error('rolled back: a check only');
+
 /**
  * Edits, deletes and reactions in SQLite. `apply` runs inside the caller's transaction: it judges
  * the change against the message as stored (it exists and is not deleted, the author, the edit
@@ -26,7 +28,7 @@ export class ChangesStore {
   private readonly stmt;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly rooms: RoomsStore,
   ) {
     this.stmt = {
@@ -46,6 +48,13 @@ export class ChangesStore {
         "UPDATE messages SET deleted = 1, text = '', edited_at = NULL, reply_to = NULL, seq = ? WHERE id = ?",
       ),
       dropReactions: db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?'),
+      recordEdit: db.prepare<[number, number]>(
+        'INSERT OR IGNORE INTO message_edits (message_id, seq) VALUES (?, ?)',
+      ),
+      edits: db.prepare<[number], { seq: number }>(
+        'SELECT seq FROM message_edits WHERE message_id = ? ORDER BY seq',
+      ),
+      dropEdits: db.prepare<[number]>('DELETE FROM message_edits WHERE message_id = ?'),
       touch: db.prepare<[number, number]>('UPDATE messages SET seq = ? WHERE id = ?'),
       hasReaction: db.prepare<[number, string, string], { one: number }>(
         'SELECT 1 AS one FROM reactions WHERE message_id = ? AND emoji = ? AND username = ?',
@@ -63,6 +72,23 @@ export class ChangesStore {
         'SELECT count(DISTINCT emoji) AS emoji, count(*) AS reactions FROM reactions WHERE message_id = ?',
       ),
     };
+  }
+
+  /**
+   * What applying the change now would answer, without keeping it (its transaction is rolled
+   * back): the check made before a change is published (NATS mode), by the code that applies it.
+   */
+  check(request: ChangeRequest, context: ChangeContext): ChangeOutcome {
+    let outcome: ChangeOutcome | undefined;
+    try {
+      this.db.transaction(() => {
+        outcome = this.apply(request, context);
+        throw ROLLBACK;
+      })();
+    } catch (error) {
+      if (error !== ROLLBACK) throw error;
+    }
+    return outcome as ChangeOutcome;
   }
 
   /** Applies one change; call inside a transaction. */
@@ -98,15 +124,19 @@ export class ChangesStore {
         }
         const seq = context.seq();
         this.stmt.edit.run(request.text, context.at, seq, row.id);
+        this.stmt.recordEdit.run(row.id, seq);
         const change = { type: 'edit', ...base, seq, text: request.text, edited_at: context.at };
         return { kind: 'applied', id: row.id, seq, change: change as RoomChange };
       }
       case 'delete': {
         if (!this.mayDelete(request, row)) return { kind: 'refused', refusal: 'forbidden' };
         const seq = context.seq();
+        const erase = [row.id, ...this.stmt.edits.all(row.id).map((edit) => edit.seq)];
         this.stmt.dropReactions.run(row.id);
+        this.stmt.dropEdits.run(row.id);
         this.stmt.erase.run(seq, row.id);
-        return { kind: 'applied', id: row.id, seq, change: { type: 'delete', ...base, seq } };
+        const change: RoomChange = { type: 'delete', ...base, seq };
+        return { kind: 'applied', id: row.id, seq, change, erase };
       }
       case 'react':
         return this.react(request, row, context);

@@ -128,6 +128,12 @@ const MIGRATIONS: readonly Migration[] = [
     seq INTEGER NOT NULL,               -- the change that set it: users in the order they reacted
     PRIMARY KEY (message_id, emoji, username)
   ) WITHOUT ROWID;
+  -- the stream sequences that carried a message's edits (NATS mode erases them with the message)
+  CREATE TABLE message_edits (
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (message_id, seq)
+  ) WITHOUT ROWID;
   -- idempotent resends of edits, deletes and reactions (messages keep their client_id column)
   CREATE TABLE change_ids (
     server_id INTEGER NOT NULL,

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { accessChangeOf } from '../../domain/access-events.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
-import type { ChangeResult, RoomChange } from '../../domain/changes.ts';
-import type { MessageDraft } from '../../domain/message.ts';
-import { ChatError, UnavailableError } from '../../errors.ts';
+import type { ChangeRequest, ChangeResult, RoomChange } from '../../domain/changes.ts';
+import type { Message, MessageDraft } from '../../domain/message.ts';
+import { UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
 import type { MessageBus, PublishResult, RoomEvent, Subscription } from '../types.ts';
@@ -15,7 +14,7 @@ import { readAccessEvent } from '../../nats/access-event.ts';
 import type { NatsLink } from '../../nats/connection.ts';
 import { MalformedPayloadError, parsePayload } from '../../nats/guards.ts';
 import { streamInfo } from '../../nats/stream.ts';
-import { readStreamMessage } from '../../nats/stream-message.ts';
+import { dedupeId, readRoomEntry, roomChangeOf } from '../../nats/stream-message.ts';
 import type { StreamPayload } from '../../nats/stream-message.ts';
 import {
   ACCESS_SUBJECT,
@@ -25,6 +24,7 @@ import {
   messageSubject,
   roomOfSubject,
 } from '../../nats/subjects.ts';
+import { askHistory } from './ask-history.ts';
 import { isRoomEvent } from './room-events.ts';
 
 export interface NatsBusOptions {
@@ -79,8 +79,8 @@ export class NatsBus implements MessageBus {
 
   async publish(draft: MessageDraft): Promise<PublishResult> {
     if (draft.replyTo !== undefined) {
-      // a reply needs its target judged by the history service first: not in NATS mode yet
-      throw new ChatError('bad_request', 'Replies are not available in NATS mode yet');
+      // a reply's target is judged by the history service, which publishes it
+      return askHistory(this.link, this.options.publishTimeoutMs, 'reply', draft);
     }
     if (this.closed || !this.link.isConnected()) {
       throw new UnavailableError('The message bus is not connected; retry with the same client_id');
@@ -119,14 +119,12 @@ export class NatsBus implements MessageBus {
     return this.listeners.onRoom(serverId, onChange);
   }
 
-  // Not yet in NATS mode: the history service does not judge and publish changes yet.
-  change(): Promise<ChangeResult> {
-    return Promise.reject(
-      new ChatError(
-        'bad_request',
-        'Edits, deletes and reactions are not available in NATS mode yet',
-      ),
-    );
+  /**
+   * The history service judges the change against its store, publishes it to the room's
+   * subject, and answers once it applied it: gateways never publish a change themselves.
+   */
+  change(request: ChangeRequest): Promise<ChangeResult> {
+    return askHistory(this.link, this.options.publishTimeoutMs, 'change', request);
   }
 
   onGap(handler: () => void): Subscription {
@@ -301,23 +299,27 @@ export class NatsBus implements MessageBus {
     }
     const room = roomOfSubject(msg.subject);
     if (room === undefined || !this.listeners.listensTo(room)) return;
-    const read = readStreamMessage(msg);
+    const read = readRoomEntry(msg);
     if (!read.ok) {
       reportInternalError('stream_message', new MalformedPayloadError(read.reason), this.log);
       return;
     }
-    const payload = read.value;
-    this.listeners.deliver({
-      type: 'message',
-      message: {
-        id: msg.seq,
-        server_id: payload.server_id,
-        username: payload.username,
-        text: payload.text,
-        ts: payload.ts,
-        seq: msg.seq,
-      },
-    });
+    const entry = read.value;
+    if (entry.kind === 'change') {
+      this.listeners.deliver(roomChangeOf(entry.payload, msg.seq));
+      return;
+    }
+    const payload = entry.payload;
+    const message: Message = {
+      id: msg.seq,
+      server_id: payload.server_id,
+      username: payload.username,
+      text: payload.text,
+      ts: payload.ts,
+      seq: msg.seq,
+    };
+    if (payload.reply_to !== undefined) message.reply_to = payload.reply_to;
+    this.listeners.deliver({ type: 'message', message });
   }
 
   /** An access event: checked, then its change (if it makes one) to the access listeners. */
@@ -330,11 +332,4 @@ export class NatsBus implements MessageBus {
     const made = accessChangeOf(read.value);
     if (made) this.listeners.emitAccessChange({ seq: msg.seq, change: made.change });
   }
-}
-
-/** The JetStream message id of an idempotent send: one per (room, username, client_id). */
-export function dedupeId(draft: MessageDraft): string {
-  return createHash('sha256')
-    .update(JSON.stringify([draft.serverId, draft.username, draft.clientId]))
-    .digest('base64url');
 }

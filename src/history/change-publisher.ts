@@ -1,0 +1,138 @@
+import type { ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.ts';
+import type { MessageDraft } from '../domain/message.ts';
+import { ChatError, UnavailableError } from '../errors.ts';
+import type { NatsLink } from '../nats/connection.ts';
+import { dedupeId } from '../nats/stream-message.ts';
+import type { ChangeFrame, ChangePayload, StreamPayload } from '../nats/stream-message.ts';
+import { messageSubject } from '../nats/subjects.ts';
+import type { HistoryService } from './history-service.ts';
+import type { StreamApplier } from './stream-applier.ts';
+
+/**
+ * NATS mode: what gateways cannot judge without storage. An edit, delete or reaction, or a
+ * message with `reply_to`, is judged here against the store (by the very code that applies
+ * it), published to the room's subject, and answered: a change once this service applied it (its
+ * seq is the stream sequence), a reply once the stream has it (as any message). One at a time per
+ * room, so that what was judged is what gets applied (a reaction's count included).
+ */
+export class ChangePublisher {
+  private readonly queues = new Map<number, Promise<unknown>>();
+
+  constructor(
+    private readonly history: HistoryService,
+    private readonly link: NatsLink,
+    private readonly applier: StreamApplier,
+    private readonly timeoutMs: number,
+  ) {}
+
+  change(request: ChangeRequest): Promise<ChangeResult> {
+    return this.inRoom(request.serverId, () => this.publishChange(request));
+  }
+
+  reply(draft: MessageDraft): Promise<{ id: number; duplicate: boolean }> {
+    return this.inRoom(draft.serverId, () => this.publishReply(draft));
+  }
+
+  private async publishChange(request: ChangeRequest): Promise<ChangeResult> {
+    const at = new Date().toISOString();
+    const judged = this.history.checkChange(request, at);
+    if (judged.kind === 'refused') throw new ChatError(judged.refusal);
+    if (judged.kind === 'unchanged') {
+      return { id: judged.id, seq: judged.seq, duplicate: judged.duplicate };
+    }
+    const payload: ChangePayload = { type: 'change', request, at, frame: frameOf(judged.change) };
+    const ack = await this.publish(
+      request.serverId,
+      payload,
+      request.clientId,
+      request.kind,
+      request.username,
+    );
+    if (ack.duplicate) return { id: request.id, seq: ack.seq, duplicate: true };
+    await this.applier.waitApplied(ack.seq);
+    const outcome = this.applier.takeChangeOutcome(ack.seq);
+    if (!outcome) throw new UnavailableError('The change was not applied');
+    if (outcome.kind === 'refused') throw new ChatError(outcome.refusal);
+    return { id: request.id, seq: outcome.seq, duplicate: outcome.kind === 'unchanged' };
+  }
+
+  private async publishReply(draft: MessageDraft): Promise<{ id: number; duplicate: boolean }> {
+    const replyTo = draft.replyTo;
+    if (replyTo !== undefined && !this.history.message(draft.serverId, replyTo)) {
+      throw new ChatError('bad_reply');
+    }
+    const payload: StreamPayload = {
+      server_id: draft.serverId,
+      username: draft.username,
+      text: draft.text,
+      ts: new Date().toISOString(),
+      ...(draft.clientId !== undefined && { client_id: draft.clientId }),
+      ...(replyTo !== undefined && { reply_to: replyTo }),
+    };
+    const ack = await this.publish(
+      draft.serverId,
+      payload,
+      draft.clientId,
+      undefined,
+      draft.username,
+    );
+    return { id: ack.seq, duplicate: ack.duplicate };
+  }
+
+  private async publish(
+    serverId: number,
+    payload: ChangePayload | StreamPayload,
+    clientId: string | undefined,
+    kind: string | undefined,
+    username: string,
+  ) {
+    if (!this.link.isConnected()) {
+      throw new UnavailableError('The stream cannot be reached: NATS is disconnected');
+    }
+    const msgID =
+      clientId === undefined
+        ? undefined
+        : dedupeId({ serverId, username, clientId, ...(kind !== undefined && { kind }) });
+    try {
+      return await this.link.js.publish(messageSubject(serverId), JSON.stringify(payload), {
+        timeout: this.timeoutMs,
+        ...(msgID !== undefined && { msgID }),
+      });
+    } catch (error) {
+      throw new UnavailableError(undefined, { cause: error });
+    }
+  }
+
+  /** Runs `work` after the room's earlier work settled. */
+  private inRoom<T>(serverId: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(serverId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.queues.set(serverId, settled);
+    void settled.then(() => {
+      if (this.queues.get(serverId) === settled) this.queues.delete(serverId);
+    });
+    return next;
+  }
+}
+
+/** The frame every gateway sends, less the seq and room (the stream message gives them). */
+function frameOf(change: RoomChange): ChangeFrame {
+  switch (change.type) {
+    case 'edit':
+      return { type: 'edit', id: change.id, text: change.text, edited_at: change.edited_at };
+    case 'delete':
+      return { type: 'delete', id: change.id };
+    case 'reaction':
+      return {
+        type: 'reaction',
+        id: change.id,
+        emoji: change.emoji,
+        username: change.username,
+        on: change.on,
+        count: change.count,
+      };
+    case 'message':
+      throw new Error('a message is not a change');
+  }
+}
