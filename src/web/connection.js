@@ -106,9 +106,8 @@ export class ChatConnection extends Emitter {
     });
     this.#changes = new PendingChanges({
       retryMs: options.retryMs ?? 1000,
-      transmit: (frame, roomId) => {
-        if (this.#state === 'connected' && roomId === this.#roomId) this.#sendFrame(frame);
-      },
+      transmit: (frame, roomId) =>
+        this.#state === 'connected' && roomId === this.#roomId && this.#sendFrame(frame),
     });
   }
 
@@ -211,8 +210,7 @@ export class ChatConnection extends Emitter {
     return this.#outbox.add(roomId, this.#username, text, state, options.replyTo);
   }
 
-  // Edits, deletes and reactions: each promise settles with the ack ({ id, seq }), or rejects
-  // with a ChangeRefused (changes.js) saying the code: forbidden, edit_window, not_found…
+  // Each change's promise: its ack ({ id, seq }), or a ChangeRefused (changes.js) with the code.
   /** New text for one of our messages. @param {number} id @param {string} text */
   edit(id, text) {
     return this.#changes.add(this.#requireRoom(), { type: 'edit', id, text });
