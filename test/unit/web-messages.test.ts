@@ -89,9 +89,11 @@ function history(rand: () => number, changes: number) {
 }
 
 function heldState(state: RoomMessages): Message[] {
+  // Live message frames carry their `type`: not part of the message.
   return state.all().map((m) => {
-    const { type: _type, ...rest } = m as Message & { type?: string };
-    return rest;
+    const copy: Message & { type?: string } = { ...m };
+    delete copy.type;
+    return copy;
   });
 }
 
