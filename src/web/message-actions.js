@@ -27,6 +27,8 @@ export function createMessageActions(conn, deps) {
   const picker = byId('emoji-picker', window.HTMLDivElement);
   /** The message the open dialog is about. */
   let target = 0;
+  // Named only while open: a closed "Delete message?" would also answer to the label "Message".
+  deleteDialog.addEventListener('close', () => deleteDialog.removeAttribute('aria-labelledby'));
 
   // Refusals are shown by the status line from the error frame; nothing more to do here.
   const quietly = (/** @type {Promise<unknown>} */ promise) => void promise.catch(() => undefined);
@@ -74,6 +76,7 @@ export function createMessageActions(conn, deps) {
         return;
       case 'delete':
         target = id;
+        deleteDialog.setAttribute('aria-labelledby', 'delete-title');
         deleteDialog.showModal();
         return;
     }
