@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The modules of src/web without DOM code: the connection and what it uses (README). */
-const CLIENT_LIBRARY = 'src/web/{connection,cursor,emitter,outbox,protocol,socket}.js';
+const CLIENT_LIBRARY =
+  'src/web/{changes,connection,connection-types,cursor,emitter,feed,messages,outbox,protocol,socket}.js';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'data', 'coverage'] },

@@ -10,8 +10,10 @@ import { ChatConnection } from './connection.js';
 import { createComposer } from './composer.js';
 import { createDirectMessages } from './direct-messages.js';
 import { createLog } from './log.js';
+import { createMessageActions } from './message-actions.js';
 import { createMembers } from './members.js';
 import { createNameForm } from './name.js';
+import { createReply } from './reply.js';
 import { DEFAULT_CONFIG } from './protocol.js';
 import { createRoomMembers } from './room-members.js';
 import { createRooms } from './rooms.js';
@@ -38,9 +40,17 @@ const accounts = mode !== 'open';
 const conn = new ChatConnection({ url: window.location.origin, WebSocket: window.WebSocket });
 const sidebar = createSidebar();
 const status = createStatus(conn, () => rooms.title());
-createLog(conn);
 /** The page's own username: the account's, or the display name joined with (open mode). */
 const me = () => who.user()?.username ?? conn.username;
+/** Admins and the owner of the room shown may delete any message of it. */
+function moderator() {
+  const user = who.user();
+  const room = rooms.current();
+  return user !== null && (user.admin || (room?.owner != null && room.owner === user.username));
+}
+createLog(conn, { viewer: () => ({ me: me(), moderator: moderator() }) });
+const reply = createReply(conn);
+createMessageActions(conn, { me, reply: (id) => reply.start(id) });
 const members = createMembers(conn, {
   messaging: accounts,
   me,
@@ -52,6 +62,7 @@ const composer = createComposer(conn, {
   config,
   ensureJoined: () => who.ensureJoined(),
   showError: status.showError,
+  reply,
 });
 /** Who is chatting: the display name (open mode), or the signed-in account. */
 const who = mode === 'open' ? openMode() : signInMode(mode);

@@ -14,6 +14,8 @@ import { codePoints } from './protocol.js';
  * @property {() => ClientConfig} config
  * @property {() => boolean} ensureJoined false: the page has no usable name (and asks for one)
  * @property {(text: string) => void} showError
+ * @property {{ target: () => number | undefined, cancel: () => void }} reply the reply being
+ *   written (reply.js)
  */
 
 /** @param {ChatConnection} conn @param {ComposerDeps} deps */
@@ -35,7 +37,9 @@ export function createComposer(conn, deps) {
       deps.showError(`A message has at most ${max} characters.`);
       return;
     }
-    conn.send(text);
+    const replyTo = deps.reply.target();
+    conn.send(text, replyTo === undefined ? {} : { replyTo });
+    deps.reply.cancel();
     field.value = '';
     field.focus();
   });

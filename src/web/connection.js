@@ -8,19 +8,23 @@
  *   or ended) and `4403` (no longer allowed), and when a ping goes unanswered.
  * - Outside open mode a browser's session cookie goes with the socket by itself; a program
  *   passes `token` (sent as `?access_token=` and as `Authorization: Bearer` on REST).
- * - Continues where it was: it reconnects with `since=` the last message id up to which it has
- *   seen every message, and pages over REST what a `history` frame with `more` left out.
+ * - Continues where it was: it reconnects with `since=` its position (the `seq` up to which it
+ *   has seen every change, see cursor.js), and pages over REST what a `history` frame left out.
+ * - Holds the room's messages (messages.js) and merges replays, `updates` and live `edit`,
+ *   `delete` and `reaction` frames by their `seq`; events carry the merged messages.
  * - Sends each message with a `client_id` and keeps it (see outbox.js) until its `ack`; resends
  *   it after each reconnect and after `unavailable` or `rate_limited`, never making a duplicate.
+ *   Edits, deletes and reactions likewise (changes.js), each with a promise of its ack.
  * - Tells what happens through events (`on(type, listener)`, see ConnectionEvents).
  */
-import { RoomCursor } from './cursor.js';
+import { PendingChanges } from './changes.js';
+import { RoomCursor, restPages } from './cursor.js';
 import { Emitter } from './emitter.js';
+import { RoomFeed } from './feed.js';
 import { Outbox } from './outbox.js';
 import { CLOSE } from './protocol.js';
 import { openSocket } from './socket.js';
 
-/** @typedef {import('./protocol.js').Message} Message */
 /** @typedef {import('./protocol.js').ClientFrame} ClientFrame */
 /** @typedef {import('./socket.js').SocketConstructor} SocketConstructor */
 /** @typedef {import('./outbox.js').PendingMessage} PendingMessage */
@@ -29,50 +33,9 @@ import { openSocket } from './socket.js';
  * @typedef {import('./protocol.js').FrameOf<T>} FrameOf
  */
 
-/**
- * `idle`: not joined (before `connect`, after `leave`); `connecting`: a socket is opening, or open
- * before its `history` frame; `connected`: joined, live; `reconnecting`: waiting for the next
- * attempt; `closed`: the server refused the room, the name or the credentials, no retry until
- * `connect`.
- * @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed'} ConnectionState
- */
-
-/**
- * The value each event's listeners get.
- * @typedef {object} ConnectionEvents
- * @property {{ state: ConnectionState, attempt: number }} state every change of state; `attempt`
- *   counts the reconnects since the last join (0: the first connection)
- * @property {{ roomId: number }} room another room was selected: what was shown of the last goes
- * @property {{ messages: Message[], reset: boolean, more: boolean }} history the join's replay;
- *   `reset`: the server lost what this client had: forget the room's messages first; `more`:
- *   older ones follow as `page` events
- * @property {{ messages: Message[] }} page messages of a catch-up page (REST `after=`)
- * @property {Message} message a live message (ours too: see `pending` for its ack)
- * @property {PendingMessage} pending one of our messages changed state (written, resent, sent…)
- * @property {FrameOf<'presence'>} presence who is in the room, on join
- * @property {FrameOf<'join' | 'leave'>} join someone's first connection to the room opened
- * @property {FrameOf<'join' | 'leave'>} leave someone's last connection to the room closed
- * @property {FrameOf<'presence_diff'>} presence_diff joins and leaves of a big room, batched
- * @property {FrameOf<'typing'>} typing someone is typing
- * @property {FrameOf<'error'> & { pending: PendingMessage | undefined }} error an `error` frame,
- *   with our message it is about (then already `retrying` or `failed`)
- * @property {{ code: number, reason: string, reconnecting: boolean }} close the socket closed
- */
-
-/**
- * @typedef {object} ConnectionOptions
- * @property {string} url the server, `http://host:port` (the page: its own origin)
- * @property {SocketConstructor} [WebSocket] default: `globalThis.WebSocket` (browsers; Node 22+)
- * @property {string} [token] a personal access token (or a JWT) for servers outside open mode
- * @property {(url: string, init?: RequestInit) => Promise<Response>} [fetch] default:
- *   `globalThis.fetch`
- * @property {number} [backoffMinMs] the first reconnect's delay (half of it to all of it), 500
- * @property {number} [backoffMaxMs] the longest reconnect delay, 10 000
- * @property {number} [retryMs] the resend delay after `unavailable` or `rate_limited`, 1000
- * @property {number} [pingMs] how often to ping; no pong by the next ping: reconnect. 25 000
- * @property {number} [typingEveryMs] `typing()` sends at most once per this, 2000
- * @property {number} [pageLimit] messages per catch-up page, 1000 (the server's most)
- */
+/** @typedef {import('./connection-types.js').ConnectionState} ConnectionState */
+/** @typedef {import('./connection-types.js').ConnectionEvents} ConnectionEvents */
+/** @typedef {import('./connection-types.js').ConnectionOptions} ConnectionOptions */
 
 /** @type {ReadonlySet<number>} closes after which reconnecting would only be refused again */
 const FINAL_CLOSES = new Set([
@@ -94,6 +57,11 @@ export class ChatConnection extends Emitter {
   #token;
   #timing;
   #outbox;
+  #changes;
+  #messages = new RoomFeed({
+    update: (message) => this.emit('update', message),
+    delete: (id) => this.emit('delete', { id }),
+  });
 
   /** @type {number | null} */
   #roomId = null;
@@ -136,6 +104,11 @@ export class ChatConnection extends Emitter {
       transmit: (pending) => this.#transmit(pending),
       changed: (pending) => this.emit('pending', pending),
     });
+    this.#changes = new PendingChanges({
+      retryMs: options.retryMs ?? 1000,
+      transmit: (frame, roomId) =>
+        this.#state === 'connected' && roomId === this.#roomId && this.#sendFrame(frame),
+    });
   }
 
   /** @returns {ConnectionState} */
@@ -153,9 +126,14 @@ export class ChatConnection extends Emitter {
     return this.#username;
   }
 
-  /** Every message of the room up to this id has been delivered (as events) since the join. */
+  /** Every change of the room up to this `seq` has been delivered (as events) since the join. */
   get position() {
     return this.#cursor.position;
+  }
+
+  /** A message of the current room as it is now, if held. @param {number} id */
+  message(id) {
+    return this.#messages.get(id);
   }
 
   /**
@@ -187,6 +165,7 @@ export class ChatConnection extends Emitter {
     this.#drop();
     this.#roomId = roomId;
     this.#cursor.reset();
+    this.#messages.reset();
     this.#attempt = 0;
     this.emit('room', { roomId });
     this.#setState('idle');
@@ -198,7 +177,7 @@ export class ChatConnection extends Emitter {
    * @param {string} username
    */
   connect(username) {
-    if (this.#roomId === null) throw new Error('no room selected: use join(roomId, username)');
+    this.#requireRoom();
     this.#username = username;
     this.#attempt = 0;
     this.#open();
@@ -219,16 +198,37 @@ export class ChatConnection extends Emitter {
 
   /**
    * Sends a message to the current room, now or as soon as the connection is back, until the
-   * server acknowledges it (`pending` events follow it).
+   * server acknowledges it (`pending` events follow it; outbox.js `whenSent` awaits it).
    * @param {string} text
+   * @param {{ replyTo?: number }} [options] `replyTo`: the message it answers (else `bad_reply`)
    * @returns {PendingMessage}
    */
-  send(text) {
-    const roomId = this.#roomId;
-    if (roomId === null) throw new Error('no room selected: use join(roomId, username)');
+  send(text, options = {}) {
+    const roomId = this.#requireRoom();
     const state = this.#state === 'connected' ? 'sending' : 'waiting';
     this.#lastTypingSent = 0;
-    return this.#outbox.add(roomId, this.#username, text, state);
+    return this.#outbox.add(roomId, this.#username, text, state, options.replyTo);
+  }
+
+  // Each change's promise: its ack ({ id, seq }), or a ChangeRefused (changes.js) with the code.
+  /** New text for one of our messages. @param {number} id @param {string} text */
+  edit(id, text) {
+    return this.#changes.add(this.#requireRoom(), { type: 'edit', id, text });
+  }
+
+  /** Deletes a message (ours; any, for admins and a private room's owner). @param {number} id */
+  deleteMessage(id) {
+    return this.#changes.add(this.#requireRoom(), { type: 'delete', id });
+  }
+
+  /** Sets (`on`) or removes our `emoji` reaction. @param {number} id @param {string} emoji @param {boolean} on */
+  react(id, emoji, on) {
+    return this.#changes.add(this.#requireRoom(), { type: 'react', id, emoji, on });
+  }
+
+  #requireRoom() {
+    if (this.#roomId === null) throw new Error('no room selected: use join(roomId, username)');
+    return this.#roomId;
   }
 
   /** Says "typing" to the room, at most once per `typingEveryMs`. @returns {boolean} sent */
@@ -255,7 +255,13 @@ export class ChatConnection extends Emitter {
   /** @param {PendingMessage} pending */
   #transmit(pending) {
     if (this.#state !== 'connected' || pending.roomId !== this.#roomId) return;
-    this.#sendFrame({ type: 'message', text: pending.text, client_id: pending.clientId });
+    const replyTo = pending.replyTo === undefined ? {} : { reply_to: pending.replyTo };
+    this.#sendFrame({
+      type: 'message',
+      text: pending.text,
+      client_id: pending.clientId,
+      ...replyTo,
+    });
   }
 
   /** Forgets the current socket (its events are ignored from now on) and closes it. */
@@ -310,9 +316,17 @@ export class ChatConnection extends Emitter {
       case 'history':
         this.#onHistory(frame, gen);
         return;
-      case 'message':
-        this.emit('message', frame);
-        this.#cursor.live(frame.id);
+      case 'message': {
+        const message = this.#messages.message(frame);
+        if (message) this.emit('message', message);
+        this.#cursor.live(frame.seq ?? frame.id);
+        return;
+      }
+      case 'edit':
+      case 'delete':
+      case 'reaction':
+        this.#messages.change(frame);
+        this.#cursor.live(frame.seq);
         return;
       case 'ack':
         this.#onAck(frame);
@@ -321,17 +335,12 @@ export class ChatConnection extends Emitter {
         this.#onError(frame);
         return;
       case 'presence':
-        this.emit('presence', frame);
-        return;
       case 'presence_diff':
-        this.emit('presence_diff', frame);
-        return;
       case 'typing':
-        this.emit('typing', frame);
-        return;
       case 'join':
       case 'leave':
-        this.emit(frame.type, frame);
+        // Passed on as they are; `never`: the checker cannot pair each type with its frame here.
+        this.emit(frame.type, /** @type {never} */ (frame));
         return;
     }
   }
@@ -339,34 +348,32 @@ export class ChatConnection extends Emitter {
   /** @param {FrameOf<'history'>} frame @param {number} gen */
   #onHistory(frame, gen) {
     const reset = frame.reset === true;
-    this.emit('history', { messages: frame.messages, reset, more: frame.more === true });
-    const catchUpTo = this.#cursor.history(frame);
+    if (reset) this.#messages.reset();
+    const messages = this.#messages.merge(frame.messages);
+    this.emit('history', { messages, reset, more: frame.more === true });
+    this.#messages.updates(frame.updates ?? []);
+    const plan = this.#cursor.history(frame);
     this.#attempt = 0;
-    if (catchUpTo > 0) void this.#catchUp(gen, catchUpTo);
+    if (plan) void this.#catchUp(gen, plan);
     this.#setState('connected');
-    if (this.#roomId !== null) this.#outbox.resend(this.#roomId);
+    if (this.#roomId === null) return;
+    this.#outbox.resend(this.#roomId);
+    this.#changes.resend(this.#roomId);
   }
 
-  /** Pages over REST what a `history` frame with `more` left out, up to `lastId`. */
-  async #catchUp(/** @type {number} */ gen, /** @type {number} */ lastId) {
-    const messagesOf = `${this.#http}/api/servers/${this.#roomId}/messages`;
+  /** Pages over REST what a `history` frame left out. */
+  async #catchUp(/** @type {number} */ gen, /** @type {import('./cursor.js').CatchUp} */ plan) {
     const current = () => gen === this.#generation;
-    /** @param {number} after */
-    const fetchPage = async (after) => {
-      const response = await this.#fetch(
-        `${messagesOf}?after=${after}&limit=${this.#timing.pageLimit}`,
-        this.#token ? { headers: { authorization: `Bearer ${this.#token}` } } : undefined,
-      );
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return current() ? /** @type {unknown} */ (await response.json()) : [];
-    };
+    const url = `${this.#http}/api/servers/${this.#roomId}/messages`;
+    const fetchPage = restPages(this.#fetch, url, this.#token, current);
     try {
-      await this.#cursor.catchUp(
-        lastId,
+      await this.#cursor.catchUp(plan, {
         fetchPage,
-        (messages) => this.emit('page', { messages }),
+        onPage: (page) => this.emit('page', { messages: this.#messages.merge(page) }),
+        onUpdates: (items) => this.#messages.updates(items),
         current,
-      );
+        limit: this.#timing.pageLimit,
+      });
     } catch {
       if (!current()) return;
       // Reconnect from where the room is complete; the server sends the rest.
@@ -378,12 +385,16 @@ export class ChatConnection extends Emitter {
   /** @param {FrameOf<'ack'>} ack */
   #onAck(ack) {
     if (this.#roomId === null) return;
-    if (this.#outbox.acknowledge(this.#roomId, ack)) this.#cursor.acked(ack.id);
+    const seq = ack.seq ?? ack.id;
+    if (this.#outbox.acknowledge(this.#roomId, ack) || this.#changes.acknowledge(ack)) {
+      this.#cursor.acked(seq);
+    }
   }
 
   /** @param {FrameOf<'error'>} error */
   #onError(error) {
     const pending = this.#roomId === null ? undefined : this.#outbox.refuse(this.#roomId, error);
-    this.emit('error', { ...error, pending });
+    const change = pending === undefined && this.#changes.refuse(error);
+    this.emit('error', { ...error, pending, change });
   }
 }

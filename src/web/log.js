@@ -5,7 +5,13 @@
  * puts them in place.
  */
 import { byId } from './dom.js';
-import { messageNode, regroup, setMessageState, setMessageTime } from './message-view.js';
+import {
+  messageNode,
+  regroup,
+  setMessageState,
+  setMessageTime,
+  showMessage,
+} from './message-view.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {import('./protocol.js').Message} Message */
@@ -21,8 +27,12 @@ const PENDING_TEXT = {
   retrying: 'Retrying…',
 };
 
-/** @param {ChatConnection} conn */
-export function createLog(conn) {
+/**
+ * @param {ChatConnection} conn
+ * @param {{ viewer: () => { me: string, moderator: boolean } }} deps who looks: own messages
+ *   can be edited, moderators delete any
+ */
+export function createLog(conn, deps) {
   const wrap = byId('log-wrap', window.HTMLDivElement);
   const log = byId('log', window.HTMLDivElement);
   /** @type {Map<number, HTMLElement>} message id -> its node */
@@ -83,13 +93,26 @@ export function createLog(conn) {
     const stick = nearBottom();
     const existing = nodes.get(m.id);
     if (existing) {
-      // Our own message, placed at its ack before its message frame came.
+      // Our own message placed at its ack before its message frame came, or a change.
       setMessageTime(existing, m.ts);
+      showMessage(existing, m, deps.viewer());
       return;
     }
     if (m.username === conn.username && adopt(m)) return;
-    place(messageNode(m.username, m.text, m.username === conn.username), m.id, m.ts);
+    const node = messageNode(m.username, m.text, m.username === conn.username);
+    showMessage(node, m, deps.viewer());
+    place(node, m.id, m.ts);
     if (stick) scrollToBottom();
+  }
+
+  /** A deleted message leaves the log. @param {number} id */
+  function remove(id) {
+    const node = nodes.get(id);
+    if (!node) return;
+    nodes.delete(id);
+    const next = node.nextElementSibling;
+    node.remove();
+    regroup(next);
   }
 
   /**
@@ -104,6 +127,7 @@ export function createLog(conn) {
       const entry = ours.get(pending.clientId);
       if (!entry || entry.id !== 0 || pending.text !== m.text) continue;
       entry.id = m.id;
+      showMessage(entry.node, m, deps.viewer());
       place(entry.node, m.id, m.ts);
       return true;
     }
@@ -178,5 +202,7 @@ export function createLog(conn) {
   });
   conn.on('page', ({ messages }) => messages.forEach(render));
   conn.on('message', render);
+  conn.on('update', render);
+  conn.on('delete', ({ id }) => remove(id));
   conn.on('pending', onPending);
 }

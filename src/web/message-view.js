@@ -1,5 +1,9 @@
 // @ts-check
-/** One message of the log as nodes: avatar, author, time, state, text. All of it text. */
+/**
+ * One message of the log as nodes: avatar, author, time, "(edited)", state, its quote, text,
+ * reactions and its actions (Reply, React, Edit, Delete: message-actions.js handles them). All
+ * of it text.
+ */
 import { avatar, formatTime, h } from './dom.js';
 
 /** Consecutive messages of one author within this time are shown as one group. */
@@ -20,11 +24,60 @@ export function messageNode(username, text, own) {
     h('span', 'msg-author', username),
     document.createTextNode(' '),
     h('time', 'msg-time'),
+    h('span', 'msg-edited'),
     h('span', 'msg-state'),
   );
-  body.append(meta, h('div', 'msg-text', text));
-  node.append(avatar(username), body);
+  const actions = h('div', 'msg-actions');
+  for (const name of ['Reply', 'React', 'Edit', 'Delete']) {
+    const button = h('button', 'msg-action', name);
+    button.type = 'button';
+    button.dataset.action = name.toLowerCase();
+    actions.append(button);
+  }
+  body.append(meta, h('div', 'msg-text', text), h('div', 'msg-reactions'));
+  node.append(avatar(username), body, actions);
   return node;
+}
+
+/**
+ * Shows a message as it is now: text, "(edited)", quote, reactions (pressed: `me` reacted), and
+ * which actions `me` has ("Edit" on own messages; "Delete" on own ones, or all for moderators).
+ * @param {HTMLElement} node
+ * @param {import('./protocol.js').Message} m
+ * @param {{ me: string, moderator: boolean }} viewer
+ */
+export function showMessage(node, m, viewer) {
+  const own = m.username === viewer.me;
+  const text = node.querySelector('.msg-text');
+  if (text) text.textContent = m.text;
+  const edited = node.querySelector('.msg-edited');
+  if (edited) edited.textContent = m.edited_at ? '(edited)' : '';
+  node.querySelector('.msg-quote')?.remove();
+  if (m.quote) {
+    const quote = h('blockquote', 'msg-quote');
+    quote.append(
+      h('span', 'msg-quote-author', m.quote.username),
+      h('span', 'msg-quote-text', m.quote.text),
+    );
+    text?.before(quote);
+  }
+  const reactions = node.querySelector('.msg-reactions');
+  reactions?.replaceChildren(
+    ...(m.reactions ?? []).map((r) => {
+      const button = h('button', 'reaction', `${r.emoji} ${r.count}`);
+      button.type = 'button';
+      button.dataset.emoji = r.emoji;
+      button.setAttribute('aria-pressed', String(r.users.includes(viewer.me)));
+      button.title = r.users.join(', ');
+      return button;
+    }),
+  );
+  for (const button of node.querySelectorAll('.msg-action')) {
+    if (!(button instanceof window.HTMLElement)) continue;
+    const action = button.dataset.action;
+    if (action === 'edit') button.hidden = !own;
+    if (action === 'delete') button.hidden = !own && !viewer.moderator;
+  }
 }
 
 /** @param {HTMLElement} node @param {string | null} ts null: not sent yet, shown as now */

@@ -17,6 +17,7 @@
  * @property {number} roomId
  * @property {string} username the name it was written under
  * @property {string} text
+ * @property {number} [replyTo] the message it answers
  * @property {PendingState} state
  * @property {number} id the message's id once `sent`, else 0
  * @property {string} error why it `failed`, else ''
@@ -28,6 +29,27 @@ export function newClientId() {
   if (typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * One of our messages once acknowledged; rejects (with the refusal's words) when it failed.
+ * @param {{ on: (type: 'pending', listener: (p: PendingMessage) => void) => () => void }} conn
+ * @param {PendingMessage} pending
+ * @returns {Promise<PendingMessage>}
+ */
+export function whenSent(conn, pending) {
+  return new Promise((resolve, reject) => {
+    const settle = (/** @type {PendingMessage} */ p) => {
+      if (p.state === 'sent') resolve(p);
+      else if (p.state === 'failed') reject(new Error(p.error));
+      else return false;
+      return true;
+    };
+    if (settle(pending)) return;
+    const stop = conn.on('pending', (p) => {
+      if (p.clientId === pending.clientId && settle(p)) stop();
+    });
+  });
 }
 
 /**
@@ -55,11 +77,13 @@ export class Outbox {
    * @param {string} username
    * @param {string} text
    * @param {PendingState} state `sending` when connected, else `waiting`
+   * @param {number} [replyTo]
    * @returns {PendingMessage}
    */
-  add(roomId, username, text, state) {
+  add(roomId, username, text, state, replyTo) {
     /** @type {PendingMessage} */
     const pending = { clientId: newClientId(), roomId, username, text, state, id: 0, error: '' };
+    if (replyTo !== undefined) pending.replyTo = replyTo;
     let room = this.#byRoom.get(roomId);
     if (!room) {
       room = new Map();

@@ -4,6 +4,7 @@
  * error line above the composer; the page is marked offline whenever it is not connected.
  */
 import { byId } from './dom.js';
+import { errorWords } from './error-words.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected'} StatusState */
@@ -46,7 +47,7 @@ export function createStatus(conn, roomTitle) {
   conn.on('error', ({ code, message, pending }) => {
     // A message slowed down by the rate limit is retried, quietly.
     if (pending?.state === 'retrying' && code === 'rate_limited') return;
-    showError(message);
+    showError(errorWords(code, message));
   });
 
   return { set, showError };
