@@ -20,7 +20,8 @@ function login(server: TestChat, username: string, password: string) {
   return new ApiClient(server.url).post('/api/auth/login', { username, password });
 }
 
-describe('login limits', () => {
+// Every failure costs a scrypt check (64 ms idle): tens of seconds on a loaded machine.
+describe('login limits', { timeout: 120_000 }, () => {
   it('after 10 failures for one username: 429 rate_limited with Retry-After, even with the right password', async () => {
     const server = await serverWithUser();
     for (let i = 0; i < 10; i++) {
