@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../src/domain/message.ts';
+import type { ServerFrame } from '../../src/protocol.ts';
 import type { FrameOf } from '../../src/web/protocol.js';
 import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
@@ -317,6 +319,77 @@ describe('catching up with since=', () => {
     );
     const lines = readTranscript(server.dataDir, room);
     expect(lines.filter((line) => !('deleted' in line))).toEqual(asTranscript(rest));
+  });
+});
+
+describe('joining while changes flow', () => {
+  /** A client's view of a room, merged by the contract's rule: a change applies above the seq held. */
+  type Held = { text: string; seq: number; reactions: Map<string, number>; deleted: boolean };
+  function hold(message: Message): Held {
+    const reactions = new Map((message.reactions ?? []).map((r) => [r.emoji, r.count] as const));
+    return { text: message.text, seq: message.seq, reactions, deleted: false };
+  }
+  function apply(view: Map<number, Held>, frame: ServerFrame): void {
+    if (frame.type === 'message') {
+      if (!view.has(frame.id)) view.set(frame.id, hold(frame));
+      return;
+    }
+    if (frame.type !== 'edit' && frame.type !== 'reaction' && frame.type !== 'delete') return;
+    const held = view.get(frame.id);
+    if (!held || frame.seq <= held.seq) return;
+    held.seq = frame.seq;
+    if (frame.type === 'edit') held.text = frame.text;
+    else if (frame.type === 'delete') held.deleted = true;
+    else if (frame.count === 0) held.reactions.delete(frame.emoji);
+    else held.reactions.set(frame.emoji, frame.count);
+  }
+
+  it('every joiner ends with the room’s state: no change missed or applied twice', async () => {
+    const room = await createRoom(server.url, 'join-during-changes');
+    const { client: writer } = await join(room, 'writer');
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await writer.say(`m${i}`)).id);
+    const emoji = ['👍', '🎉', '👀'];
+    const joiners: Array<Promise<{ client: ChatClient; view: Map<number, Held> }>> = [];
+    const total = 240;
+    for (let i = 0; i < total; i++) {
+      const id = ids[(i * 7) % ids.length]!;
+      const frame =
+        i % 4 === 0
+          ? { type: 'edit', id, text: `edit ${i}` }
+          : i % 4 === 3 && i % 40 === 39
+            ? { type: 'delete', id }
+            : i % 4 === 2
+              ? { type: 'message', text: `new ${i}` }
+              : { type: 'react', id, emoji: emoji[i % 3], on: i % 8 < 4 };
+      writer.send({ ...frame, client_id: `w${i}` });
+      if (i % 40 === 20) {
+        joiners.push(
+          (async () => {
+            const { client, history } = await join(room, `j${i}`, 'since=0');
+            const view = new Map(history.messages.map((m) => [m.id, hold(m)] as const));
+            return { client, view };
+          })(),
+        );
+      }
+    }
+    const joined = await Promise.all(joiners);
+    // a last message: every change the writer sent comes before it
+    const lastSeq = (await writer.say('end')).seq;
+    const rest = await allMessages(server.url, room);
+    const expected = new Map(rest.map((m) => [m.id, hold(m)] as const));
+    for (const { client, view } of joined) {
+      // every live frame up to the writer's last change, applied in arrival order
+      for (;;) {
+        const frame = await client.until(() => true, 10_000, 'the rest of the changes');
+        apply(view, frame);
+        if ('seq' in frame && frame.seq >= lastSeq) break;
+      }
+      for (const [id, held] of view) if (held.deleted) view.delete(id);
+      expect(new Map([...view].map(([id, h]) => [id, [h.text, h.seq, [...h.reactions]]]))).toEqual(
+        new Map([...expected].map(([id, h]) => [id, [h.text, h.seq, [...h.reactions]]])),
+      );
+    }
   });
 });
 
