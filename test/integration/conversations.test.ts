@@ -322,6 +322,35 @@ describe('catching up with since=', () => {
   });
 });
 
+describe('catching up past the bound', () => {
+  it('sends 1000 updates with more_updates: true; REST changed_after= pages the rest', async () => {
+    const room = await createRoom(server.url, 'many-updates');
+    const { client } = await join(room, 'ann');
+    const ids: number[] = [];
+    for (let i = 0; i < 1001; i++)
+      client.send({ type: 'message', text: `m${i}`, client_id: `m${i}` });
+    for (let i = 0; i < 1001; i++) {
+      const ack = await client.until((f) => f.type === 'ack' && f.client_id === `m${i}`, 20_000);
+      ids.push((ack as FrameOf<'ack'>).id);
+    }
+    const position = ids[1000]!;
+    for (const [i, id] of ids.entries()) {
+      client.send({ type: 'edit', id, text: `e${i}`, client_id: `e${i}` });
+    }
+    await client.until((f) => f.type === 'ack' && f.client_id === 'e1000', 20_000);
+    const { history } = await join(room, 'bob', `since=${position}`);
+    expect(history.messages).toEqual([]);
+    expect(history.updates).toHaveLength(1000);
+    expect(history.more_updates).toBe(true);
+    const lastUpdate = history.updates.at(-1)!.seq;
+    const rest = (await api(`/api/servers/${room}/messages?changed_after=${lastUpdate}`))
+      .body as Array<{ id: number; text: string }>;
+    expect(rest).toEqual([expect.objectContaining({ id: ids[1000], text: 'e1000' })]);
+    const seen = [...history.updates.map((m) => m.id), ...rest.map((m) => m.id)];
+    expect(new Set(seen)).toEqual(new Set(ids));
+  });
+});
+
 describe('joining while changes flow', () => {
   /** A client's view of a room, merged by the contract's rule: a change applies above the seq held. */
   type Held = { text: string; seq: number; reactions: Map<string, number>; deleted: boolean };
