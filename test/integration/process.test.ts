@@ -143,6 +143,48 @@ describe('durability', () => {
     expect(await allMessages(restarted.url, 1)).toHaveLength(stored.length);
   });
 
+  it('after kill -9 among many edits and deletes, every transcript line is whole and equal to REST', async () => {
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, RATE_LIMIT: '0' };
+    for (let round = 0; round < 3; round++) {
+      const chat = await start(env);
+      const { client } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=alice`);
+      const ids: number[] = [];
+      for (let i = 0; i < 30; i++) ids.push((await client.say(`r${round} m${i}`)).id);
+      const acked = new Map<string, string>();
+      client.socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as { type: string; client_id?: string };
+        if (frame.type === 'ack' && frame.client_id) acked.set(frame.client_id, 'acked');
+      });
+      const total = 600;
+      for (let i = 0; i < total; i++) {
+        const id = ids[(i * 7) % ids.length]!;
+        const frame =
+          i % 50 === 49 ? { type: 'delete', id } : { type: 'edit', id, text: `r${round} e${i}` };
+        client.send({ ...frame, client_id: `c${i}` });
+      }
+      // killed while edits are in flight (some acked, some not): rewrites are mid-way
+      await client.until((f) => f.type === 'ack' && f.client_id === `c${100 + round * 50}`, 20_000);
+      chat.child.kill('SIGKILL');
+      await chat.exited;
+      expect(acked.size).toBeGreaterThan(100);
+
+      const restarted = await start(env);
+      const stored = await allMessages(restarted.url, 1);
+      const lines = readTranscript(dataDir, 1);
+      const deleted = new Set(lines.filter((line) => 'deleted' in line).map((line) => line.id));
+      expect(lines.filter((line) => !('deleted' in line))).toEqual(asTranscript(stored));
+      expect(lines.map((line) => line.id)).toEqual(
+        [...lines.map((line) => line.id)].sort((a, b) => a - b),
+      );
+      // what REST leaves out is exactly what the transcript shows deleted
+      const all = new Set([...stored.map((m) => m.id), ...deleted]);
+      expect(all.size).toBe(lines.length);
+      await restarted.stop('SIGKILL');
+      running.splice(running.indexOf(restarted), 1);
+    }
+  });
+
   it('repairs a transcript torn or left behind by a crash between the database and transcript writes', async () => {
     const dataDir = tempDir();
     const first = await start({ DATA_DIR: dataDir, RATE_LIMIT: '0' });
