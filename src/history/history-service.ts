@@ -15,6 +15,8 @@ export interface HistoryServiceOptions {
   log?: TranscriptLog;
   /** How often a transcript that could not be written is tried again (default 1 s). */
   transcriptRetryMs?: number;
+  /** How long a room's transcript rewrites are merged before one is written (default 1 s). */
+  rewriteDelayMs?: number;
   /** EDIT_WINDOW in ms (default 24 h; 0: no limit). */
   editWindowMs?: number;
   /** DEDUPE_WINDOW in ms, for resends of changes in NATS mode (default 10 min). */
@@ -67,6 +69,7 @@ export class HistoryService implements DurableLog {
       readFrom: (serverId, fromId, limit) => this.store.entriesFrom(serverId, fromId, limit),
       log: options.log ?? SILENT,
       retryMs: options.transcriptRetryMs ?? 1000,
+      ...(options.rewriteDelayMs !== undefined && { rewriteDelayMs: options.rewriteDelayMs }),
     });
   }
 
