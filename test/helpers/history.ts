@@ -57,3 +57,12 @@ export function asTranscript(messages: readonly Message[]): Array<Record<string,
     return line;
   });
 }
+
+/** Every file under a directory, at any depth ([] when it does not exist): what a scan reads. */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).flatMap((entry) => {
+    const file = path.join(dir, entry);
+    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
+}

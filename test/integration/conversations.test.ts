@@ -5,7 +5,6 @@
  * test for every refusal.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/domain/message.ts';
@@ -15,7 +14,13 @@ import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { allMessages, asTranscript, createRoom, readTranscript } from '../helpers/history.ts';
+import {
+  allMessages,
+  asTranscript,
+  createRoom,
+  readTranscript,
+  filesUnder,
+} from '../helpers/history.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
 
 let server: TestChat;
@@ -452,10 +457,3 @@ describe('in accounts mode', () => {
     }
   });
 });
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir).flatMap((entry) => {
-    const file = path.join(dir, entry);
-    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}

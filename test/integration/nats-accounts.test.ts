@@ -13,6 +13,7 @@ import { runAdmin, spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { filesUnder } from '../helpers/history.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import type { ChatClient } from '../helpers/ws-client.ts';
 
@@ -288,13 +289,6 @@ describe('the history service keeps accounts and its position across kill -9', (
     await new ApiClient(gatewayB.url).login('kim', 'a good password');
   });
 });
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir).flatMap((entry) => {
-    const file = path.join(dir, entry);
-    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 describe('passwords at rest in NATS mode', () => {
   it('never reach a file under any DATA_DIR or the stream’s store, nor a log', async () => {

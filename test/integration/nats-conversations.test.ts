@@ -7,14 +7,13 @@
  * store within 60 s.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameOf } from '../../src/web/protocol.js';
 import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { createRoom, readTranscript } from '../helpers/history.ts';
+import { createRoom, readTranscript, filesUnder } from '../helpers/history.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
 
@@ -176,11 +175,3 @@ describe('changes across gateways (NATS mode)', () => {
     expect(lines.slice(0, 2).map((line) => line.id)).toEqual([before.id, sent.id]);
   });
 });
-
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).flatMap((entry) => {
-    const file = path.join(dir, entry);
-    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}

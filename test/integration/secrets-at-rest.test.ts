@@ -12,18 +12,12 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { filesUnder } from '../helpers/history.ts';
 
 const running: ChatProcess[] = [];
 afterEach(async () => {
   for (const chat of running.splice(0)) await chat.stop('SIGKILL');
 });
-
-function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir).flatMap((entry) => {
-    const file = path.join(dir, entry);
-    return fs.statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 /** The files (and the log) that hold any of the secrets, as text or as base64. */
 function holders(dataDir: string, log: string, secrets: string[]): string[] {
