@@ -7,11 +7,13 @@
  * `since=` replay of a client coming back at that position (no new messages, every edit in
  * `updates`), CATCHUP_RUNS times [20]. Then times edits at the start, the middle and the end of
  * the room, each with its transcript rewrite (the rewrite runs when its delay is over: here at
- * once). Every loop is bounded by count.
+ * once, a step per turn of the event loop): the time until it is done and the longest the loop
+ * was held meanwhile. Every loop is bounded by count.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HistoryService } from '../src/history/history-service.ts';
 import { HISTORY_MESSAGES_MAX_BYTES } from '../src/protocol.ts';
 import type { StoredDraft } from '../src/bus/types.ts';
@@ -67,21 +69,31 @@ for (let run = 0; run < runs; run++) {
 }
 times.sort((a, b) => a - b);
 
-/** One edit and its transcript rewrite (from the line of `id` to the end, on the next timer). */
-async function editCost(id: number): Promise<number> {
+/**
+ * One edit and its transcript rewrite (from the line of `id` to the end, on the next timer, a
+ * step per turn of the event loop): the time until the transcript is rewritten, and the longest
+ * the event loop was held meanwhile (what every socket of the process waits at worst).
+ */
+async function editCost(id: number): Promise<{ total: number; stall: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const t0 = performance.now();
   history.applyChange(
     { kind: 'edit', serverId: 1, id, username: `user${(id - 1) % 50}`, text: `again ${id}` },
     dedupe,
   );
   await new Promise((resolve) => setTimeout(resolve, 0));
-  return performance.now() - t0;
+  await history.transcriptsSettled();
+  const total = performance.now() - t0;
+  delay.disable();
+  return { total, stall: delay.max / 1e6 };
 }
 const transcriptBytes = fs.statSync(
   path.join(dir, 'message_history', 'server_1_history.jsonl'),
 ).size;
 // the edits above are merged into one rewrite from the first line: let it run first
 await new Promise((resolve) => setTimeout(resolve, 0));
+await history.transcriptsSettled();
 const edits = {
   first: await editCost(1),
   middle: await editCost(Math.floor(position / 2)),
@@ -99,7 +111,9 @@ console.log(
   `since= replay with ${int(got)} updates: median ${ms(times[Math.floor(times.length / 2)]!)}, ` +
     `min ${ms(times[0]!)}, max ${ms(times[times.length - 1]!)} (${runs} runs)`,
 );
+const cost = ({ total, stall }: { total: number; stall: number }) =>
+  `${ms(total)} (event loop held at most ${ms(stall)})`;
 console.log(
-  `one edit with its transcript rewrite: first line ${ms(edits.first)}, middle ${ms(edits.middle)}, ` +
-    `last line ${ms(edits.last)}`,
+  `one edit with its transcript rewrite: first line ${cost(edits.first)}, ` +
+    `middle ${cost(edits.middle)}, last line ${cost(edits.last)}`,
 );

@@ -88,6 +88,11 @@ export class HistoryService implements DurableLog {
     return this.sync.recover(this.store.rooms.ids());
   }
 
+  /** Resolves once no transcript rewrite is running or waiting. */
+  transcriptsSettled(): Promise<void> {
+    return this.sync.settled();
+  }
+
   /** Rooms whose transcript is behind SQLite (a write failed; it is being repaired). */
   transcriptsBehind(): number[] {
     return this.sync.behindRooms();

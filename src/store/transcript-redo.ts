@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runSteps } from './file-steps.ts';
+import type { FileSteps } from './file-steps.ts';
 import { CHUNK, readFully, writeFully } from './transcript-scan.ts';
 
 /**
@@ -37,7 +39,8 @@ export function redoFileOf(transcript: string): string {
 
 /**
  * Records that a rewrite of the room from `fromId` is asked for: the marker's `from_id` (or a
- * complete redo's `pending`) becomes at most `fromId`. Not fsynced: like the transcript's
+ * complete redo's `pending`) becomes at most `fromId`. Only the header is written, in place: a
+ * redo being written stepwise after it keeps its bytes. Not fsynced: like the transcript's
  * appends, it survives the process being killed; a power loss is SQLite's own limit too.
  */
 export function markRedo(file: string, fromId: number): void {
@@ -45,24 +48,99 @@ export function markRedo(file: string, fromId: number): void {
   try {
     const header = readHeader(fd);
     if (header && 'sha256' in header) {
-      // A complete redo is waiting to be applied (writing the transcript failed): keep it.
+      // A complete redo is waiting to be applied (or is being applied): keep it.
       const pending = Math.min(header.pending ?? fromId, fromId);
       if (pending !== header.pending) writeFully(fd, encodeHeader({ ...header, pending }), 0);
       return;
     }
     const from = Math.min(startOf(header, fromId), fromId);
     writeFully(fd, encodeHeader({ from_id: from }), 0);
-    fs.ftruncateSync(fd, HEADER_BYTES);
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /**
- * Writes the redo file of a rewrite: the bytes of `lines`, which go at `offset`, and a complete
- * header, then fsyncs the file and the directory. A marker there before is kept as `pending` if
- * it asks for more than this rewrite does. Throws if a complete redo is there (it must be
- * applied first).
+ * Writes the redo file of a rewrite: the bytes of lines given to `write`, which go at `offset`,
+ * then a complete header (`complete`). Until then the file is a marker: torn by a crash, it is
+ * redone from storage. Opening it throws if a complete redo is there (it must be applied first).
+ * The caller fsyncs `fd` and the directory before applying it.
+ */
+export class RedoWriter {
+  private readonly hash = crypto.createHash('sha256');
+  private bytes = 0;
+  private pieces: Buffer[] = [];
+  private buffered = 0;
+  private readonly markedFrom: number;
+  readonly fd: number;
+
+  constructor(
+    readonly file: string,
+    private readonly fromId: number,
+    private readonly offset: number,
+  ) {
+    this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
+    try {
+      const before = readHeader(this.fd);
+      if (before && 'sha256' in before) {
+        throw new Error(`${file}: a complete rewrite is waiting to be applied`);
+      }
+      this.markedFrom = startOf(before, fromId);
+      writeFully(this.fd, encodeHeader({ from_id: Math.min(this.markedFrom, fromId) }), 0);
+      fs.ftruncateSync(this.fd, HEADER_BYTES);
+    } catch (error) {
+      fs.closeSync(this.fd);
+      throw error;
+    }
+  }
+
+  write(line: string): void {
+    const piece = Buffer.from(line, 'utf8');
+    this.pieces.push(piece);
+    this.buffered += piece.length;
+    if (this.buffered >= 4 * CHUNK) this.flush();
+  }
+
+  /**
+   * Writes the rest of the bytes and the complete header. `askedSince`: the smallest id of
+   * rewrites asked for while this one was written (they may not be in its bytes): kept as
+   * `pending`, like a marker that asked for more than this rewrite does.
+   */
+  complete(askedSince?: number): Redo {
+    this.flush();
+    const redo: Redo = {
+      from_id: this.fromId,
+      offset: this.offset,
+      length: this.offset + this.bytes,
+      bytes: this.bytes,
+      sha256: this.hash.digest('hex'),
+    };
+    const pending = Math.min(
+      this.markedFrom < this.fromId ? this.markedFrom : Infinity,
+      askedSince ?? Infinity,
+    );
+    if (pending !== Infinity) redo.pending = pending;
+    writeFully(this.fd, encodeHeader(redo), 0);
+    return redo;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  private flush(): void {
+    const buffer = Buffer.concat(this.pieces, this.buffered);
+    writeFully(this.fd, buffer, HEADER_BYTES + this.bytes);
+    this.hash.update(buffer);
+    this.bytes += buffer.length;
+    this.pieces = [];
+    this.buffered = 0;
+  }
+}
+
+/**
+ * Writes the redo file of a rewrite at once (`RedoWriter`), fsynced with its directory. A marker
+ * there before is kept as `pending` if it asks for more than this rewrite does.
  */
 export function writeRedo(
   file: string,
@@ -70,42 +148,14 @@ export function writeRedo(
   offset: number,
   lines: Iterable<string>,
 ): Redo {
-  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
+  const writer = new RedoWriter(file, fromId, offset);
   let redo: Redo;
   try {
-    const before = readHeader(fd);
-    if (before && 'sha256' in before) {
-      throw new Error(`${file}: a complete rewrite is waiting to be applied`);
-    }
-    // Until the complete header is written, the file is a marker: torn, it is redone from storage.
-    const markedFrom = startOf(before, fromId);
-    writeFully(fd, encodeHeader({ from_id: Math.min(markedFrom, fromId) }), 0);
-    fs.ftruncateSync(fd, HEADER_BYTES);
-    const hash = crypto.createHash('sha256');
-    let bytes = 0;
-    let pieces: Buffer[] = [];
-    let buffered = 0;
-    const flush = () => {
-      const buffer = Buffer.concat(pieces, buffered);
-      writeFully(fd, buffer, HEADER_BYTES + bytes);
-      hash.update(buffer);
-      bytes += buffer.length;
-      pieces = [];
-      buffered = 0;
-    };
-    for (const line of lines) {
-      const piece = Buffer.from(line, 'utf8');
-      pieces.push(piece);
-      buffered += piece.length;
-      if (buffered >= 4 * CHUNK) flush();
-    }
-    flush();
-    redo = { from_id: fromId, offset, length: offset + bytes, bytes, sha256: hash.digest('hex') };
-    if (markedFrom < fromId) redo.pending = markedFrom;
-    writeFully(fd, encodeHeader(redo), 0);
-    fs.fsyncSync(fd);
+    for (const line of lines) writer.write(line);
+    redo = writer.complete();
+    fs.fsyncSync(writer.fd);
   } finally {
-    fs.closeSync(fd);
+    writer.close();
   }
   // A new file's name is durable only once its directory is synced: the transcript is about to be
   // overwritten, and after a power loss the redo file must be there to finish the job.
@@ -144,6 +194,11 @@ export function readRedo(file: string): RedoState | undefined {
  * cannot be applied: the room must be rebuilt).
  */
 export function applyRedo(file: string, redo: Redo, transcript: string): void {
+  runSteps(applySteps(file, redo, transcript));
+}
+
+/** `applyRedo` in steps, one per chunk copied. */
+export function* applySteps(file: string, redo: Redo, transcript: string): FileSteps<void> {
   const source = fs.openSync(file, 'r');
   let target: number | undefined;
   try {
@@ -155,9 +210,10 @@ export function applyRedo(file: string, redo: Redo, transcript: string): void {
       readFully(source, buffer, length, HEADER_BYTES + done);
       writeFully(target, buffer.subarray(0, length), redo.offset + done);
       done += length;
+      yield;
     }
     fs.ftruncateSync(target, redo.length);
-    fs.fsyncSync(target);
+    yield { fsync: target };
   } finally {
     if (target !== undefined) fs.closeSync(target);
     fs.closeSync(source);
@@ -165,12 +221,14 @@ export function applyRedo(file: string, redo: Redo, transcript: string): void {
 }
 
 /**
- * Ends a redo once applied: it is removed, or, when rewrites were asked for after it was made,
- * becomes their marker.
+ * Ends a redo once applied: it is removed, or, when rewrites were asked for after it was made
+ * (its header's `pending`), becomes their marker.
  */
-export function finishRedo(file: string, redo: Redo): void {
-  if (redo.pending !== undefined) {
-    replaceWithMarker(file, redo.pending);
+export function finishRedo(file: string): void {
+  // Read again: rewrites asked for while it was applied are in the header only.
+  const pending = pendingOf(file);
+  if (pending !== undefined) {
+    replaceWithMarker(file, pending);
     return;
   }
   fs.rmSync(file, { force: true });
@@ -194,6 +252,16 @@ export class TranscriptTooShort extends Error {
   override readonly name = 'TranscriptTooShort';
   constructor(transcript: string) {
     super(`${transcript} is shorter than the offset of its rewrite`);
+  }
+}
+
+function pendingOf(file: string): number | undefined {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = readHeader(fd);
+    return header && 'sha256' in header ? header.pending : undefined;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -265,9 +333,13 @@ function bodyHash(fd: number, bytes: number): string {
 }
 
 export function fsyncDirectory(dir: string): void {
+  runSteps(syncDirectorySteps(dir));
+}
+
+export function* syncDirectorySteps(dir: string): FileSteps<void> {
   const fd = fs.openSync(dir, 'r');
   try {
-    fs.fsyncSync(fd);
+    yield { fsync: fd };
   } finally {
     fs.closeSync(fd);
   }

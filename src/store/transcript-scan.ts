@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { runSteps } from './file-steps.ts';
+import type { FileSteps } from './file-steps.ts';
 import { idOfLine } from './transcript-line.ts';
 
 /** How much of a file is read at a time when it is searched from its end. */
@@ -27,7 +29,16 @@ export function findLastNewline(fd: number, end: number): number {
  * hand): where it belongs cannot be told.
  */
 export function offsetOfId(fd: number, end: number, fromId: number, file: string): number {
+  return runSteps(seekId(fd, end, fromId, file));
+}
+
+/** Lines read between two steps of `seekId`. */
+const LINES_PER_STEP = 2000;
+
+/** `offsetOfId` in steps. */
+export function* seekId(fd: number, end: number, fromId: number, file: string): FileSteps<number> {
   let offset = end;
+  let read = 0;
   for (const { start, line } of linesBackward(fd, end)) {
     const id = idOfLine(line);
     if (id === undefined) {
@@ -35,12 +46,16 @@ export function offsetOfId(fd: number, end: number, fromId: number, file: string
     }
     if (id < fromId) break;
     offset = start;
+    if (++read % LINES_PER_STEP === 0) yield;
   }
   return offset;
 }
 
 /** The complete lines before `end` (just after a newline), last first, without their newline. */
-function* linesBackward(fd: number, end: number): Generator<{ start: number; line: Buffer }> {
+export function* linesBackward(
+  fd: number,
+  end: number,
+): Generator<{ start: number; line: Buffer }> {
   // `rest`: the bytes from `position` to the end of the line being read, not yet given out
   let rest = Buffer.alloc(0);
   let position = end;

@@ -55,6 +55,13 @@ export class TranscriptSync {
    * before the rewrite read storage, appended after it) is already in the transcript.
    */
   private readonly rewrittenTo = new Map<number, number>();
+  /**
+   * Rewrites running step by step (a room's at a time), and whether each must stop (at close).
+   * A rewrite that reached the newest entry puts its room in `holding`: appends then wait (they
+   * would be cut off by the rewrite's truncation) and are made from storage once it is done.
+   */
+  private readonly running = new Map<number, { cancelled: boolean; done: Promise<void> }>();
+  private readonly holding = new Set<number>();
   private rewriteTimer: NodeJS.Timeout | undefined;
   private episode: { rooms: number; lines: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -68,7 +75,7 @@ export class TranscriptSync {
   /** Appends committed entries; never throws (a failing room falls behind instead). */
   append(entries: readonly TranscriptEntry[]): void {
     for (const [serverId, list] of byRoom(entries)) {
-      if (this.behind.has(serverId)) continue;
+      if (this.behind.has(serverId) || this.holding.has(serverId)) continue;
       const covered = this.rewrittenTo.get(serverId);
       const fresh = covered === undefined ? list : list.filter((entry) => entry.id > covered);
       if (fresh.length === 0) continue;
@@ -97,9 +104,21 @@ export class TranscriptSync {
       this.fallBehind(serverId, error);
       return;
     }
-    if (!this.behind.has(serverId) && this.rewriteTimer === undefined && !this.closed) {
-      this.rewriteTimer = setTimeout(() => this.runRewrites(), this.options.rewriteDelayMs ?? 1000);
-      this.rewriteTimer.unref();
+    if (!this.behind.has(serverId)) this.scheduleRewrites();
+  }
+
+  /** Rooms with a rewrite running step by step. */
+  runningRewrites(): number[] {
+    return [...this.running.keys()];
+  }
+
+  /** Resolves once no rewrite is running or waiting (tests and benchmarks await it). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0 || (this.rewriteTimer !== undefined && this.pending.size > 0)) {
+      await Promise.all([...this.running.values()].map((run) => run.done));
+      if (this.running.size === 0 && this.pending.size > 0 && this.rewriteTimer !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, this.options.rewriteDelayMs ?? 1000));
+      }
     }
   }
 
@@ -138,25 +157,26 @@ export class TranscriptSync {
   }
 
   /**
-   * Stops the timers. Rewrites still waiting are done now, so that a clean stop leaves every
-   * transcript whole (one that fails stays marked on disk, for the next start).
+   * Stops the timers. A rewrite running step by step is stopped where it stands and finished now
+   * from its redo file, and rewrites still waiting are done now, so that a clean stop leaves
+   * every transcript whole (one that fails stays marked on disk, for the next start).
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
     clearTimeout(this.rewriteTimer);
-    this.runRewrites();
-  }
-
-  /** Records a rewrite to do, in memory only (its marker is on disk already). */
-  private ask(serverId: number, fromId: number): void {
-    this.pending.set(serverId, Math.min(this.pending.get(serverId) ?? fromId, fromId));
-  }
-
-  /** Does every rewrite waiting, but of rooms behind (their repair does them). */
-  private runRewrites(): void {
-    this.rewriteTimer = undefined;
+    for (const [serverId, run] of this.running) {
+      run.cancelled = true;
+      this.holding.delete(serverId);
+      if (this.behind.has(serverId)) continue;
+      try {
+        this.bringUpToDate(serverId, Infinity);
+      } catch (error) {
+        this.fallBehind(serverId, error);
+      }
+    }
+    this.running.clear();
     for (const [serverId, fromId] of [...this.pending]) {
       if (this.behind.has(serverId)) continue;
       try {
@@ -167,10 +187,78 @@ export class TranscriptSync {
     }
   }
 
+  /** Records a rewrite to do, in memory only (its marker is on disk already). */
+  private ask(serverId: number, fromId: number): void {
+    this.pending.set(serverId, Math.min(this.pending.get(serverId) ?? fromId, fromId));
+  }
+
+  private scheduleRewrites(): void {
+    if (this.rewriteTimer !== undefined || this.closed) return;
+    this.rewriteTimer = setTimeout(() => this.runRewrites(), this.options.rewriteDelayMs ?? 1000);
+    this.rewriteTimer.unref();
+  }
+
+  /**
+   * Starts every rewrite waiting, step by step, but of rooms behind (their repair does them) and
+   * of rooms with one running (theirs starts when it ends).
+   */
+  private runRewrites(): void {
+    this.rewriteTimer = undefined;
+    for (const [serverId, fromId] of [...this.pending]) {
+      if (this.behind.has(serverId) || this.running.has(serverId)) continue;
+      const run = { cancelled: false, done: Promise.resolve() };
+      this.running.set(serverId, run); // before: a rewrite failing at once ends synchronously
+      run.done = this.rewriteStepwise(serverId, fromId, run);
+    }
+  }
+
+  /**
+   * Rewrites the room like `rewriteRoom`, a step per turn of the event loop; then appends what
+   * was committed since it read the newest entry. Rewrites asked for meanwhile stay pending.
+   */
+  private async rewriteStepwise(
+    serverId: number,
+    fromId: number,
+    run: { cancelled: boolean },
+  ): Promise<void> {
+    this.pending.delete(serverId);
+    try {
+      const from = Math.min(fromId, this.transcripts.lastId(serverId) + 1);
+      const { lastId } = await this.transcripts.rewriteStepwise(
+        serverId,
+        from,
+        this.entriesFrom(serverId, from),
+        {
+          onCaughtUp: () => this.holding.add(serverId),
+          askedSince: () => this.pending.get(serverId),
+          cancelled: () => run.cancelled,
+        },
+      );
+      this.holding.delete(serverId);
+      this.rewrittenTo.set(serverId, lastId);
+      if (!this.behind.has(serverId)) {
+        this.transcripts.recover(serverId, (afterId) =>
+          this.options.readFrom(serverId, afterId + 1, TRANSCRIPT_PAGE),
+        );
+        this.rewrittenTo.set(serverId, this.transcripts.lastId(serverId));
+      }
+    } catch (error) {
+      if (run.cancelled) return; // closing: `close` finishes it from the redo file
+      this.holding.delete(serverId);
+      this.ask(serverId, fromId);
+      this.fallBehind(serverId, error);
+    } finally {
+      if (!run.cancelled) {
+        this.running.delete(serverId);
+        if (this.pending.has(serverId) && !this.behind.has(serverId)) this.scheduleRewrites();
+      }
+    }
+  }
+
   /**
    * Rewrites the room from `fromId`, or from just after the transcript's last complete line if
    * that comes first (messages may be missing there: a rewrite from further on would leave a
-   * gap), to the newest entry in storage. Returns the lines written.
+   * gap), to the newest entry in storage, at once. Returns the lines written.
    */
   private rewriteRoom(serverId: number, fromId: number): number {
     const from = Math.min(fromId, this.transcripts.lastId(serverId) + 1);
@@ -237,6 +325,7 @@ export class TranscriptSync {
     this.timer = undefined;
     let progress = false;
     for (const serverId of [...this.behind]) {
+      if (this.running.has(serverId)) continue; // tried again after its rewrite stopped
       try {
         const { appended, done } = this.bringUpToDate(serverId, PAGES_PER_STEP);
         this.episode!.lines += appended;

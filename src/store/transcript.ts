@@ -2,17 +2,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { transcriptLine } from './transcript-line.ts';
 import type { TranscriptEntry } from './transcript-line.ts';
+import { runStepwise, runSteps, StepsCancelled } from './file-steps.ts';
+import type { FileSteps } from './file-steps.ts';
 import {
   applyRedo,
+  applySteps,
   finishRedo,
   markRedo,
   readRedo,
+  RedoWriter,
   redoFileOf,
   replaceWithMarker,
+  syncDirectorySteps,
   TranscriptTooShort,
-  writeRedo,
 } from './transcript-redo.ts';
-import { findLastNewline, offsetOfId } from './transcript-scan.ts';
+import type { Redo } from './transcript-redo.ts';
+import { findLastNewline, seekId } from './transcript-scan.ts';
 
 export { transcriptLine } from './transcript-line.ts';
 export type { TranscriptEntry } from './transcript-line.ts';
@@ -28,6 +33,17 @@ export interface RecoveredRewrite {
    */
   redoFrom?: number;
 }
+
+/** What a rewrite tells the one who runs it, and asks of it. */
+export interface RewriteHooks {
+  /** Called in the turn the last entry was read (see `rewriteStepwise`). */
+  onCaughtUp?(): void;
+  /** The smallest id of rewrites of the room asked for since this one began, if any. */
+  askedSince?(): number | undefined;
+}
+
+/** Entries written to the redo file between two steps of a rewrite. */
+const ENTRIES_PER_STEP = 1000;
 
 const REDO_NAME = /^server_(\d+)_history\.jsonl\.rewrite$/;
 
@@ -139,6 +155,44 @@ export class TranscriptStore {
     fromId: number,
     entries: Iterable<TranscriptEntry>,
   ): { lines: number; lastId: number } {
+    try {
+      return runSteps(this.rewriteSteps(serverId, fromId, entries, {}));
+    } catch (error) {
+      // The open descriptor may point at a replaced file; the next append opens the path again.
+      this.forget(serverId);
+      throw error;
+    }
+  }
+
+  /**
+   * `rewriteFrom` a step per turn of the event loop, for rewrites of big rooms while the server
+   * runs. Meanwhile the room's new messages may be appended until `onCaughtUp` is called (in the
+   * turn `entries` ran out): from then until this settles, appends would be cut off by the
+   * truncation, and must wait. Rewrites asked for meanwhile (`markRewrite`) keep their marker.
+   * Throws `StepsCancelled` once `cancelled()` is true: the redo file is left as it stands, a
+   * marker or complete, for `recoverRewrite`.
+   */
+  async rewriteStepwise(
+    serverId: number,
+    fromId: number,
+    entries: Iterable<TranscriptEntry>,
+    hooks: RewriteHooks & { cancelled(): boolean },
+  ): Promise<{ lines: number; lastId: number }> {
+    try {
+      const steps = this.rewriteSteps(serverId, fromId, entries, hooks);
+      return await runStepwise(steps, () => hooks.cancelled());
+    } catch (error) {
+      if (!(error instanceof StepsCancelled)) this.forget(serverId);
+      throw error;
+    }
+  }
+
+  private *rewriteSteps(
+    serverId: number,
+    fromId: number,
+    entries: Iterable<TranscriptEntry>,
+    hooks: RewriteHooks,
+  ): FileSteps<{ lines: number; lastId: number }> {
     const file = this.fileFor(serverId);
     const redoFile = redoFileOf(file);
     let offset: number;
@@ -146,13 +200,15 @@ export class TranscriptStore {
     try {
       // Complete lines end at the last newline; a torn line after it is replaced with the rest.
       const end = findLastNewline(fd, fs.fstatSync(fd).size) + 1;
-      offset = offsetOfId(fd, end, fromId, file);
+      offset = yield* seekId(fd, end, fromId, file);
     } finally {
       fs.closeSync(fd);
     }
     let lines = 0;
     let lastId = fromId - 1;
-    const checked = function* () {
+    let redo: Redo;
+    const writer = new RedoWriter(redoFile, fromId, offset);
+    try {
       for (const entry of entries) {
         if (entry.server_id !== serverId || entry.id <= lastId) {
           throw new Error(
@@ -161,19 +217,20 @@ export class TranscriptStore {
           );
         }
         lastId = entry.id;
-        lines++;
-        yield transcriptLine(entry);
+        writer.write(transcriptLine(entry));
+        if (++lines % ENTRIES_PER_STEP === 0) yield;
       }
-    };
-    const redo = writeRedo(redoFile, fromId, offset, checked());
-    try {
-      applyRedo(redoFile, redo, file);
-    } catch (error) {
-      // The open descriptor may point at a replaced file; the next append opens the path again.
-      this.forget(serverId);
-      throw error;
+      hooks.onCaughtUp?.();
+      redo = writer.complete(hooks.askedSince?.());
+      yield { fsync: writer.fd };
+    } finally {
+      writer.close();
     }
-    finishRedo(redoFile, redo);
+    // A new file's name is durable only once its directory is synced: the transcript is about to
+    // be overwritten, and after a power loss the redo file must be there to finish the job.
+    yield* syncDirectorySteps(path.dirname(redoFile));
+    yield* applySteps(redoFile, redo, file);
+    finishRedo(redoFile);
     return { lines, lastId: lines > 0 ? lastId : this.lastId(serverId) };
   }
 
@@ -210,7 +267,7 @@ export class TranscriptStore {
       return { serverId, applied: false, redoFrom: 0 };
     }
     this.forget(serverId);
-    finishRedo(redoFile, state.redo);
+    finishRedo(redoFile);
     const { pending } = state.redo;
     return pending === undefined
       ? { serverId, applied: true }

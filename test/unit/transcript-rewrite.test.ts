@@ -162,11 +162,11 @@ describe('TranscriptStore.rewriteFrom', () => {
 });
 
 describe('TranscriptSync.rewrite', () => {
-  it('merges rewrites of a room within the delay into one, from the smallest id', () => {
+  it('merges rewrites of a room within the delay into one, from the smallest id', async () => {
     vi.useFakeTimers();
     const t = setup({ rewriteDelayMs: 1000 });
     fill(t, 10);
-    const rewrites = vi.spyOn(t.store, 'rewriteFrom');
+    const rewrites = vi.spyOn(t.store, 'rewriteStepwise');
     for (const id of [8, 4, 6]) {
       t.source.edit(id, `edited ${id}`);
       t.sync.rewrite(1, id);
@@ -175,13 +175,14 @@ describe('TranscriptSync.rewrite', () => {
     vi.advanceTimersByTime(999);
     expect(rewrites).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
+    await t.sync.settled();
     expect(rewrites).toHaveBeenCalledTimes(1);
     expect(rewrites.mock.calls[0]![1]).toBe(4);
     ok(t);
     expect(t.sync.pendingRewrites()).toEqual([]);
   });
 
-  it('keeps appends in order, each id once, while a rewrite is pending and after it', () => {
+  it('keeps appends in order, each id once, while a rewrite is pending and after it', async () => {
     vi.useFakeTimers();
     const t = setup({ rewriteDelayMs: 1000 });
     fill(t, 5);
@@ -194,6 +195,7 @@ describe('TranscriptSync.rewrite', () => {
     t.sync.rewrite(1, 7);
     const late = t.source.insert([{ serverId: 1, text: 'committed before the rewrite' }]);
     vi.advanceTimersByTime(1000);
+    await t.sync.settled();
     ok(t);
     // appended after the rewrite read it from storage: already there, not written twice
     t.sync.append(late);
@@ -201,7 +203,7 @@ describe('TranscriptSync.rewrite', () => {
     ok(t);
   });
 
-  it('keeps other rooms apart', () => {
+  it('keeps other rooms apart', async () => {
     vi.useFakeTimers();
     const t = setup({ rewriteDelayMs: 50 });
     fill(t, 3, 1);
@@ -211,6 +213,7 @@ describe('TranscriptSync.rewrite', () => {
     t.sync.rewrite(1, 2);
     t.sync.rewrite(2, 5);
     vi.advanceTimersByTime(50);
+    await t.sync.settled();
     ok(t, 1);
     ok(t, 2);
   });
@@ -268,5 +271,65 @@ describe('TranscriptSync.rewrite', () => {
     expect(t.sync.behindRooms()).toEqual([]);
     ok(t);
     expect(t.sync.pendingRewrites()).toEqual([]);
+  });
+});
+
+describe('TranscriptSync, rewrites of big rooms step by step', () => {
+  /** Messages enough for a rewrite of many steps (a step writes 1000 lines, copies 256 KiB). */
+  const BIG = 6000;
+
+  /**
+   * One turn of traffic while a rewrite runs: a new message, or an edit or delete of an earlier
+   * or later message than the rewrite's (asked for before its commit, as the service does).
+   */
+  function traffic(t: ReturnType<typeof setup>, turn: number) {
+    if (turn % 3 === 0) fill(t, 1 + (turn % 4));
+    else {
+      const ids = t.source.ids(1);
+      const id = ids[(turn * 7919) % ids.length]!;
+      t.sync.rewrite(1, id);
+      if (turn % 5 === 0) t.source.delete(id);
+      else t.source.edit(id, `edited on turn ${turn}`);
+    }
+  }
+
+  it('lets the event loop run between steps, and keeps messages, edits and deletes made meanwhile', async () => {
+    const t = setup({ rewriteDelayMs: 0 });
+    fill(t, BIG);
+    t.sync.rewrite(1, 1);
+    t.source.edit(1, 'the first message, edited');
+    // The rewrite has started once the timer of 0 ms ran; from then every turn brings traffic.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(t.sync.runningRewrites()).toEqual([1]);
+    let turns = 0;
+    for (; turns < 1000 && t.sync.runningRewrites().length > 0; turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      traffic(t, turns);
+    }
+    // a rewrite of BIG lines written, hashed and copied in one turn would leave no turn between
+    expect(turns).toBeGreaterThan(10);
+    await t.sync.settled();
+    ok(t);
+    expect(fs.existsSync(`${t.store.fileFor(1)}.rewrite`)).toBe(false);
+  });
+
+  it('finishes at close a rewrite stopped in any of its steps, with the transcript whole', async () => {
+    for (const stopAfter of [1, 3, 8, 20, 40]) {
+      const t = setup({ rewriteDelayMs: 0 });
+      fill(t, BIG);
+      t.sync.rewrite(1, 2);
+      t.source.delete(2);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (let turn = 0; turn < stopAfter; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        traffic(t, turn);
+      }
+      t.sync.close();
+      ok(t);
+      expect(fs.existsSync(`${t.store.fileFor(1)}.rewrite`)).toBe(false);
+      // the stopped rewrite's steps, resumed after the close, write nothing more
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ok(t);
+    }
   });
 });
