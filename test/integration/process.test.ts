@@ -151,20 +151,24 @@ describe('durability', () => {
       const { client } = await ChatClient.join(`${chat.wsUrl}/ws/1?username=alice`);
       const ids: number[] = [];
       for (let i = 0; i < 30; i++) ids.push((await client.say(`r${round} m${i}`)).id);
-      const acked = new Map<string, string>();
+      const acked = new Set<string>();
       client.socket.on('message', (data: Buffer) => {
         const frame = JSON.parse(data.toString()) as { type: string; client_id?: string };
-        if (frame.type === 'ack' && frame.client_id) acked.set(frame.client_id, 'acked');
+        if (frame.type === 'ack' && frame.client_id) acked.add(frame.client_id);
       });
       const total = 600;
+      const target = (i: number) => ids[(i * 7) % ids.length]!;
       for (let i = 0; i < total; i++) {
-        const id = ids[(i * 7) % ids.length]!;
+        const id = target(i);
         const frame =
           i % 50 === 49 ? { type: 'delete', id } : { type: 'edit', id, text: `r${round} e${i}` };
-        client.send({ ...frame, client_id: `c${i}` });
+        client.send({ ...frame, client_id: `r${round}c${i}` });
       }
       // killed while edits are in flight (some acked, some not): rewrites are mid-way
-      await client.until((f) => f.type === 'ack' && f.client_id === `c${100 + round * 50}`, 20_000);
+      await client.until(
+        (f) => f.type === 'ack' && f.client_id === `r${round}c${100 + round * 50}`,
+        20_000,
+      );
       chat.child.kill('SIGKILL');
       await chat.exited;
       expect(acked.size).toBeGreaterThan(100);
@@ -180,6 +184,18 @@ describe('durability', () => {
       // what REST leaves out is exactly what the transcript shows deleted
       const all = new Set([...stored.map((m) => m.id), ...deleted]);
       expect(all.size).toBe(lines.length);
+      // every acked change survived: a deleted message is gone, an edited one has that text or later
+      const byId = new Map(stored.map((m) => [m.id, m]));
+      for (let i = 0; i < total; i++) {
+        if (!acked.has(`r${round}c${i}`)) continue;
+        const now = byId.get(target(i));
+        if (i % 50 === 49) expect(now, `c${i}`).toBeUndefined();
+        else if (now)
+          expect(
+            Number(/ e(\d+)$/.exec(now.text)?.[1]),
+            `c${i} ${now.text}`,
+          ).toBeGreaterThanOrEqual(i);
+      }
       await restarted.stop('SIGKILL');
       running.splice(running.indexOf(restarted), 1);
     }
