@@ -90,8 +90,9 @@ export class BenchClient {
     username: string,
     setup: (client: BenchClient) => void = () => {},
     timeoutMs = CONNECT_TIMEOUT_MS,
+    room = ROOM,
   ): Promise<BenchClient> {
-    const ws = new WebSocket(`${wsUrl}/ws/${ROOM}?username=${encodeURIComponent(username)}`, {
+    const ws = new WebSocket(`${wsUrl}/ws/${room}?username=${encodeURIComponent(username)}`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
     });
@@ -138,6 +139,8 @@ export interface JoinOptions {
   /** Runs on each client before it connects; `index` is its name's place in `names`. */
   setup?: (client: BenchClient, index: number) => void;
   timeoutMs?: number;
+  /** The room every client joins (default ROOM). */
+  room?: number;
 }
 
 /** Joins `names` in batches of concurrent connects; stops at the deadline. */
@@ -146,14 +149,16 @@ export async function joinAll(
   names: string[],
   options: JoinOptions,
 ): Promise<{ clients: BenchClient[]; failures: string[] }> {
-  const { batch, deadline, setup, timeoutMs } = options;
+  const { batch, deadline, setup, timeoutMs, room } = options;
   const clients: BenchClient[] = [];
   const failures: string[] = [];
   for (let start = 0; start < names.length && !deadline?.passed; start += batch) {
     const settled = await Promise.allSettled(
       names
         .slice(start, start + batch)
-        .map((name, i) => BenchClient.join(wsUrl, name, (c) => setup?.(c, start + i), timeoutMs)),
+        .map((name, i) =>
+          BenchClient.join(wsUrl, name, (c) => setup?.(c, start + i), timeoutMs, room),
+        ),
     );
     for (const result of settled) {
       if (result.status === 'fulfilled') clients.push(result.value);

@@ -432,14 +432,14 @@ export function conversationSuite(mode: Mode): void {
       for (let i = 0; i < 1001; i++)
         client.send({ type: 'message', text: `m${i}`, client_id: `m${i}` });
       for (let i = 0; i < 1001; i++) {
-        const ack = await client.until((f) => f.type === 'ack' && f.client_id === `m${i}`, 20_000);
+        const ack = await client.until((f) => f.type === 'ack' && f.client_id === `m${i}`, 60_000);
         ids.push((ack as FrameOf<'ack'>).id);
       }
       const position = ids[1000]!;
       for (const [i, id] of ids.entries()) {
         client.send({ type: 'edit', id, text: `e${i}`, client_id: `e${i}` });
       }
-      await client.until((f) => f.type === 'ack' && f.client_id === 'e1000', 20_000);
+      await client.until((f) => f.type === 'ack' && f.client_id === 'e1000', 60_000);
       const { history } = await join(room, 'bob', `since=${position}`);
       expect(history.messages).toEqual([]);
       expect(history.updates).toHaveLength(1000);
@@ -450,7 +450,7 @@ export function conversationSuite(mode: Mode): void {
       expect(rest).toEqual([expect.objectContaining({ id: ids[1000], text: 'e1000' })]);
       const seen = [...history.updates.map((m) => m.id), ...rest.map((m) => m.id)];
       expect(new Set(seen)).toEqual(new Set(ids));
-    });
+    }, 120_000);
   });
 
   describe('joining while changes flow', () => {
