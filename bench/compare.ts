@@ -77,7 +77,7 @@ const median = (values: number[]) => {
 };
 
 console.log(`chatroom vs plain ws (${new Date().toISOString()}, ${gitLine()})`);
-console.log(`machine: ${coresLine()}, ${os.totalmem() >> 30} GiB, Node ${process.version}`);
+console.log(`machine: ${coresLine()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 console.log(`load before: ${loadLine()}; ${ROUNDS} round(s)${quick ? ', quick' : ''}\n`);
 const rows: string[] = [];
 for (const workload of WORKLOADS) {
