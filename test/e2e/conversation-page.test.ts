@@ -3,38 +3,15 @@
  * two real (headless) Chromium pages by roles and accessible names; every wait is for what the
  * other page shows.
  */
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchBrowser,
-  openPage,
-  STARTUP_MS,
-  TEST_MS,
-  WAIT_MS,
-  waitForStatus,
-} from '../helpers/browser.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { TEST_MS, waitForStatus, useBrowser } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const chats: TestChat[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, STARTUP_MS + WAIT_MS);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-}, 2 * WAIT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-}, WAIT_MS);
+const browser = useBrowser();
 
 async function join(url: string, name: string): Promise<Page> {
-  const page = await openPage(browser, contexts, url);
+  const page = await browser.open(url);
   const field = page.getByLabel('Name', { exact: true });
   await field.fill(name);
   await field.press('Enter');
@@ -70,7 +47,7 @@ async function act(entry: Locator, action: string): Promise<void> {
 describe('conversations on the page', { timeout: TEST_MS }, () => {
   it('replies, reacts, edits and deletes, seen at once on both pages', async () => {
     const chat = await startTestChat();
-    chats.push(chat);
+    browser.closeAfter(chat);
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(alice, 'where is the plan?');
@@ -143,7 +120,7 @@ describe('conversations on the page', { timeout: TEST_MS }, () => {
 
   it('says in words when a reaction is refused because its message was deleted meanwhile', async () => {
     const chat = await startTestChat();
-    chats.push(chat);
+    browser.closeAfter(chat);
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(bob, 'soon gone');

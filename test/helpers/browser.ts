@@ -10,7 +10,7 @@ import type {
   Locator,
   Page,
 } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 // Bounds for a machine that is busy with other suites (2 cores, several test runs at once).
 /** Launching Chromium. */
@@ -88,4 +88,35 @@ export async function expectOnScreen(page: Page, locator: Locator): Promise<void
     return hit !== null && element.contains(hit);
   });
   expect(reached).toBe(true);
+}
+
+/**
+ * One Chromium for a test file: launched before its tests and closed after them; the browser
+ * profiles a test opens (`open`) and the servers it hands to `closeAfter` are closed after it.
+ */
+export function useBrowser() {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const servers: Array<{ close(): Promise<void> }> = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, STARTUP_MS + WAIT_MS);
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  }, 2 * WAIT_MS);
+  afterAll(async () => {
+    await browser?.close();
+  }, WAIT_MS);
+  return {
+    /** A fresh browser profile (its own cookies and localStorage) with `url` open. */
+    open(url: string, device: BrowserContextOptions = {}): Promise<Page> {
+      if (!browser) throw new Error('the browser is not launched yet');
+      return openPage(browser, contexts, url, device);
+    },
+    closeAfter<T extends { close(): Promise<void> }>(server: T): T {
+      servers.push(server);
+      return server;
+    },
+  };
 }
