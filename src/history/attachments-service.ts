@@ -33,6 +33,8 @@ const ORPHAN_GRACE_MS = 60_000;
 export class AttachmentsService {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  /** When bytes no upload holds were last looked for (a listing of every stored id). */
+  private orphansSeenAt = -Infinity;
   private readonly now: () => number;
 
   constructor(
@@ -114,6 +116,9 @@ export class AttachmentsService {
       const result = await inRoom(serverId, () => this.apply({ type: 'attachments_expired', ids }));
       if (result.ok && result.removed) await this.blobs.remove(result.removed);
     }
+    // bytes with no upload: only a process that died mid-upload leaves them; looked for rarely
+    if (now - this.orphansSeenAt < this.options.unsentTtlMs) return;
+    this.orphansSeenAt = now;
     const orphanBefore = now - this.options.unsentTtlMs - ORPHAN_GRACE_MS;
     const orphans = (await this.blobs.list())
       .filter(({ id, at }) => at < orphanBefore && !this.store.get(id))

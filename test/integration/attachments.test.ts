@@ -13,7 +13,7 @@ import type { Message } from '../../src/domain/message.ts';
 import type { FrameOf } from '../../src/web/protocol.js';
 import { startAccountsChat } from '../helpers/accounts.ts';
 import { download, tinyGif, tinyPng, upload } from '../helpers/attachments.ts';
-import { startTestChat } from '../helpers/chat-server.ts';
+import { startTestChat, tempDir } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { createRoom, readTranscript } from '../helpers/history.ts';
@@ -383,9 +383,24 @@ describe('limits', () => {
     }
   });
 
-  it('removes uploads no message took after UPLOAD_UNSENT_TTL', async () => {
-    const swept = await startTestChat({ UPLOAD_UNSENT_TTL: '1s' });
+  it('removes uploads no message took after UPLOAD_UNSENT_TTL, and bytes of no upload', async () => {
+    // what a crash mid-upload leaves: a file of no upload, and one half written
+    const dataDir = tempDir();
+    const orphans = ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB.part'].map((name) =>
+      path.join(dataDir, 'attachments', name),
+    );
+    fs.mkdirSync(path.join(dataDir, 'attachments'));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const orphan of orphans) {
+      fs.writeFileSync(orphan, 'left behind');
+      fs.utimesSync(orphan, hourAgo, hourAgo);
+    }
+    const swept = await startTestChat({ UPLOAD_UNSENT_TTL: '1s', DATA_DIR: dataDir });
     try {
+      await eventually(
+        () => orphans.filter((orphan) => fs.existsSync(orphan)),
+        (left) => left.length === 0,
+      );
       const answer = await upload(swept.url, 1, 'late.png', tinyPng(1, 1), { username: 'ann' });
       const id = answer.json.id as string;
       const file = path.join(swept.dataDir, 'attachments', id);

@@ -11,7 +11,7 @@ import {
 } from '../../domain/attachments.ts';
 import type { AttachmentBlobs } from '../../domain/attachments.ts';
 import { normalizeUsername } from '../../domain/names.ts';
-import { ChatError } from '../../errors.ts';
+import { ChatError, UnavailableError } from '../../errors.ts';
 import { viewerOf } from '../auth/gate.ts';
 import type { RequestLimit } from '../rate-limits.ts';
 import { visibleRoom } from './rooms.ts';
@@ -114,7 +114,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AttachmentRoutesDep
         await visibleRoom(history, serverId, viewer);
         const id = newAttachmentId();
         const body = counted(request.raw, maxBytes);
-        await blobs.write(id, body.chunks);
+        await storing(() => blobs.write(id, body.chunks));
         const upload = {
           id,
           name,
@@ -172,7 +172,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AttachmentRoutesDep
       const viewer = viewerOf(request);
       const username = viewer?.username ?? normalizeUsername(request.query.username) ?? null;
       const info = ID.test(id) ? await history.attachment(id, viewer, username) : undefined;
-      const bytes = info && (await blobs.read(id));
+      const bytes = info && (await storing(() => blobs.read(id)));
       if (!info || !bytes) throw new ChatError('attachment_not_found');
       return reply
         .headers({
@@ -195,6 +195,18 @@ function uploaderOf(request: FastifyRequest<{ Querystring: { username?: string }
     throw new ChatError('bad_request', 'An upload needs ?username= (1-32 characters) in open mode');
   }
   return username;
+}
+
+/** A blob store's fault (NATS down, a full disk) is `503 unavailable`; a refusal stays one. */
+async function storing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ChatError) throw error;
+    throw new UnavailableError('The attachment store cannot be reached right now', {
+      cause: error,
+    });
+  }
 }
 
 function tooLarge(maxBytes: number): ChatError {
