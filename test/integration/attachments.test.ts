@@ -224,6 +224,14 @@ describe('messages with attachments', () => {
     const bytes = await download(server.url, second.id);
     expect(bytes.status).toBe(200);
     expect(bytes.bytes.equals(tinyPng(4, 3))).toBe(true);
+    // its text may be edited to something and back to nothing; a message without attachments
+    // may not be emptied
+    expect(await change(ann, { type: 'edit', id, text: 'plans' })).toMatchObject({ type: 'ack' });
+    expect(await change(ann, { type: 'edit', id, text: '' })).toMatchObject({ type: 'ack' });
+    const plain = (await change(ann, { type: 'message', text: 'words' })) as FrameOf<'ack'>;
+    expect(await change(ann, { type: 'edit', id: plain.id, text: ' ' })).toMatchObject({
+      code: 'empty',
+    });
   });
 
   it('refuses each attachment a message may not carry with bad_attachment', async () => {

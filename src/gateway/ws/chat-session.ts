@@ -318,7 +318,10 @@ export class ChatSession {
 
   private handleChange(frame: ChangeFrame): void {
     const clientId = frame.client_id;
-    if (frame.type === 'edit' && !this.textFits(frame.text, clientId)) return;
+    // an edit to empty text is storage's to judge: a message with attachments may have none
+    if (frame.type === 'edit' && frame.text.trim() !== '' && !this.textFits(frame.text, clientId)) {
+      return;
+    }
     if (frame.type === 'react' && !isOneEmoji(frame.emoji)) {
       this.sendError('bad_emoji', ERRORS.bad_emoji.message, clientId);
       return;
