@@ -10,11 +10,11 @@ import type { StreamApplier } from './stream-applier.ts';
 
 /**
  * NATS mode: what gateways cannot judge without storage. An edit, delete or reaction, or a
- * message with `reply_to` or `attachments`, is judged here against the store (by the very code that applies
- * it), published to the room's subject, and answered: a change once this service applied it (its
- * seq is the stream sequence), a reply once the stream has it (as any message), a message with
- * attachments once applied (so that the next check sees its uploads taken). One at a time per
- * room, so that what was judged is what gets applied (a reaction's count included).
+ * message with `reply_to` or `attachments`, is judged here against the store (by the very code
+ * that applies it), published to the room's subject, and answered: a change once this service
+ * applied it (its seq is the stream sequence), a reply once the stream has it (as any message),
+ * a message with attachments once applied (so that the next check sees its uploads taken). One
+ * at a time per room, so that what was judged is what gets applied (a reaction's count included).
  */
 export class ChangePublisher {
   private readonly queues = new Map<number, Promise<unknown>>();
