@@ -9,6 +9,9 @@ import {
   isValidAttachmentName,
   sniff,
 } from '../../src/domain/attachments.ts';
+import { readAccessEvent } from '../../src/nats/access-event.ts';
+import { parseHistoryAnswer, parseHistoryRequest } from '../../src/nats/history-ops.ts';
+import { readRoomEntry } from '../../src/nats/stream-message.ts';
 import { parseClientFrame } from '../../src/protocol.ts';
 import { tinyGif, tinyPng } from '../helpers/attachments.ts';
 
@@ -92,5 +95,63 @@ describe('Content-Disposition', () => {
     expect(contentDisposition({ type: 'application/octet-stream', name: "café (1)'s.svg" })).toBe(
       "attachment; filename*=UTF-8''caf%C3%A9%20%281%29%27s.svg",
     );
+  });
+});
+
+describe('attachments over NATS', () => {
+  const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const info = { id: 'Yk3Qp1v0mS2cE8fJt4LwRg', name: 'p.png', type: 'image/png', size: 9 };
+  const upload = {
+    ...info,
+    width: 2,
+    height: 1,
+    server_id: 1,
+    uploader: 'ann',
+    created_at: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('passes the stream message, requests, answers and events that carry them', () => {
+    const payload = { server_id: 1, username: 'ann', text: '', ts: 'x', attachments: [info] };
+    expect(readRoomEntry({ data: bytes(payload), subject: 'chat.1', seq: 5 })).toEqual({
+      ok: true,
+      value: { kind: 'message', payload },
+    });
+    const draft = { serverId: 1, username: 'ann', text: '', attachments: [info.id] };
+    expect(parseHistoryRequest('reply', bytes(draft))).toEqual({ ok: true, value: draft });
+    const record = { upload, viewer: null };
+    expect(parseHistoryRequest('record_upload', bytes(record))).toEqual({
+      ok: true,
+      value: record,
+    });
+    const ask = { id: info.id, viewer: { username: 'ann', admin: false }, username: 'ann' };
+    expect(parseHistoryRequest('attachment', bytes(ask)).ok).toBe(true);
+    expect(parseHistoryAnswer('attachment', bytes({ ok: true, result: null })).ok).toBe(true);
+    for (const event of [
+      { type: 'attachment_uploaded', upload },
+      { type: 'attachments_expired', ids: [info.id] },
+    ]) {
+      expect(readAccessEvent({ data: bytes(event), seq: 3 })).toEqual({ ok: true, value: event });
+    }
+  });
+
+  it('refuses them with a field of the wrong type', () => {
+    const payload = { server_id: 1, username: 'ann', text: '', ts: 'x' };
+    for (const attachments of [[{ ...info, size: '9' }], [info.id], info]) {
+      const data = bytes({ ...payload, attachments });
+      expect(readRoomEntry({ data, subject: 'chat.1', seq: 5 }).ok).toBe(false);
+    }
+    const draft = { serverId: 1, username: 'ann', text: '', attachments: [1] };
+    expect(parseHistoryRequest('reply', bytes(draft)).ok).toBe(false);
+    const record = { upload: { ...upload, uploader: null }, viewer: null };
+    expect(parseHistoryRequest('record_upload', bytes(record)).ok).toBe(false);
+    expect(
+      parseHistoryRequest('attachment', bytes({ id: 1, viewer: null, username: null })).ok,
+    ).toBe(false);
+    for (const event of [
+      { type: 'attachment_uploaded', upload: { ...upload, width: 'wide' } },
+      { type: 'attachments_expired', ids: 'all' },
+    ]) {
+      expect(readAccessEvent({ data: bytes(event), seq: 3 }).ok).toBe(false);
+    }
   });
 });
