@@ -9,12 +9,15 @@ import { ConfigError } from './config.ts';
 import type { Config } from './config.ts';
 import { buildGateway } from './gateway/app.ts';
 import type { Gateway } from './gateway/app.ts';
+import type { AttachmentBlobs } from './domain/attachments.ts';
 import { AccountsService } from './history/accounts-service.ts';
+import { AttachmentsService } from './history/attachments-service.ts';
 import { EmbeddedHistoryClient } from './history/embedded-history-client.ts';
 import { HistoryService } from './history/history-service.ts';
 import { NatsHistoryService } from './history/nats-history-service.ts';
 import { RoomsService } from './history/rooms-service.ts';
 import { LocalStateLog } from './history/state-log.ts';
+import { AttachmentObjects } from './nats/attachment-objects.ts';
 import { NatsUnreachableError, openNatsLink } from './nats/connection.ts';
 import { DataDirError } from './store/data-dir.ts';
 import { SessionKeyError, loadOrCreateSessionKey } from './store/session-key.ts';
@@ -92,6 +95,17 @@ export async function startEmbedded(
     onChange: (update) => bus.deliverAccessChange(update),
   });
   const rooms = new RoomsService(history.rooms, log.apply);
+  const attachments = new AttachmentsService(
+    history.attachments,
+    history.rooms,
+    log.apply,
+    history.blobs,
+    {
+      unsentTtlMs: config.uploadUnsentTtlMs,
+      warn: (detail, message) => logger.warn(detail, message),
+    },
+  );
+  attachments.start();
   // outside open mode: storage's accounts
   const accounts =
     config.auth === 'open' ? undefined : new AccountsService(history.accounts, { log: log.apply });
@@ -100,13 +114,15 @@ export async function startEmbedded(
     gateway = await buildGateway({
       config,
       bus,
-      history: new EmbeddedHistoryClient(history, rooms),
+      history: new EmbeddedHistoryClient(history, rooms, attachments),
+      blobs: history.blobs,
       gatewayId: randomUUID(),
       logger,
       accounts,
       sessionSecret: accounts && sessionSecret(config),
     });
   } catch (error) {
+    attachments.close();
     log.close();
     history.close();
     throw error;
@@ -119,6 +135,7 @@ export async function startEmbedded(
     async close() {
       await withTimeout(gateway.app.close(), config.shutdownTimeoutMs - 2000);
       await bus.close();
+      attachments.close();
       log.close();
       history.close();
     },
@@ -126,13 +143,18 @@ export async function startEmbedded(
 }
 
 /** A DATA_DIR that cannot be used stops startup with one line (a ConfigError naming it). */
-function openHistory(config: Config, logger: FastifyBaseLogger): HistoryService {
+function openHistory(
+  config: Config,
+  logger: FastifyBaseLogger,
+  blobs?: AttachmentBlobs,
+): HistoryService {
   let history: HistoryService;
   try {
     history = new HistoryService(config.dataDir, {
       log: logger,
       editWindowMs: config.editWindowMs,
       dedupeWindowMs: config.dedupeWindowMs,
+      ...(blobs && { blobs }),
     });
   } catch (error) {
     if (error instanceof DataDirError) throw new ConfigError('DATA_DIR', error.message);
@@ -189,10 +211,12 @@ export async function startNats(
   const what = { all: 'gateway + history service', gateway: 'gateway', history: 'history service' }[
     role
   ];
-  const history = role === 'gateway' ? undefined : openHistory(config, logger);
   const link = openNatsLink(natsUrl, `chatroom-${role}`, logger, {
     connectTimeoutMs: config.natsConnectTimeoutMs,
   });
+  // attachment bytes: the Object Store, which gateways stream to and from
+  const objects = new AttachmentObjects(link);
+  const history = role === 'gateway' ? undefined : openHistory(config, logger, objects);
   let gateway: Gateway | undefined;
   let bus: NatsBus | undefined;
   let url: string | undefined;
@@ -203,6 +227,7 @@ export async function startNats(
       config,
       bus,
       history: new NatsHistoryClient(link, config.natsRequestTimeoutMs),
+      blobs: objects,
       gatewayId: randomUUID(),
       logger,
       // the history service keeps the accounts; SESSION_SECRET is required (config.ts)
@@ -230,6 +255,7 @@ export async function startNats(
           streamMaxAgeMs: config.streamMaxAgeMs,
           dedupeWindowMs: config.dedupeWindowMs,
           catchUpTimeoutMs: config.natsRequestTimeoutMs - 500,
+          unsentTtlMs: config.uploadUnsentTtlMs,
         },
         logger,
       );

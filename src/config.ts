@@ -21,6 +21,12 @@ export interface Config {
   readonly dedupeWindowMs: number;
   /** EDIT_WINDOW: how long after its `ts` an author may edit a message; 0: no limit. */
   readonly editWindowMs: number;
+  /** UPLOAD_MAX_BYTES: the largest attachment. */
+  readonly uploadMaxBytes: number;
+  /** Uploads a minute per user (open mode: per client address); 0: no limit. */
+  readonly uploadRateLimit: number;
+  /** UPLOAD_UNSENT_TTL: how long an upload no message took is kept. */
+  readonly uploadUnsentTtlMs: number;
   readonly allowedOrigins: readonly string[];
   /** WebSockets one client address may hold open on this gateway; 0: no limit. */
   readonly connectionsPerAddress: number;
@@ -313,6 +319,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: integer(env, 'RATE_LIMIT', 20, 0, 1_000_000),
     dedupeWindowMs,
     editWindowMs: duration(env, 'EDIT_WINDOW', 24 * 3_600_000, 0),
+    uploadMaxBytes: size(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1),
+    uploadRateLimit: integer(env, 'UPLOAD_RATE_LIMIT', 10, 0, 1_000_000),
+    uploadUnsentTtlMs: duration(env, 'UPLOAD_UNSENT_TTL', 3_600_000, 1000),
     allowedOrigins: Object.freeze(origins(env)),
     connectionsPerAddress: integer(env, 'CONNECTIONS_PER_ADDRESS', 1000, 0, 1_000_000),
     restRateLimit: integer(env, 'REST_RATE_LIMIT', 600, 0, 1_000_000),

@@ -89,6 +89,14 @@ export const ERRORS = {
   user_disabled: { status: 403, frame: false, message: 'This account is disabled' },
   user_not_found: { status: 404, frame: false, message: 'No such user' },
   forbidden: { status: 403, frame: true, message: 'You may not do that' },
+  bad_attachment: {
+    status: 400,
+    frame: true,
+    message:
+      'attachments must be 1-10 ids, each uploaded by you to this room and in no other message',
+  },
+  attachment_not_found: { status: 404, frame: false, message: 'No such attachment' },
+  too_large: { status: 413, frame: false, message: 'The upload is larger than UPLOAD_MAX_BYTES' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,7 +9,7 @@ import { ERRORS } from './errors.ts';
 import type { ErrorCode } from './errors.ts';
 
 export type ClientFrame =
-  | { type: 'message'; text: string; client_id?: string; reply_to?: number }
+  | { type: 'message'; text: string; client_id?: string; reply_to?: number; attachments?: string[] }
   | { type: 'edit'; id: number; text: string; client_id?: string }
   | { type: 'delete'; id: number; client_id?: string }
   | { type: 'react'; id: number; emoji: string; on: boolean; client_id?: string }
@@ -160,9 +160,20 @@ export function parseClientFrame(raw: string): ParseResult {
         return refuse('"reply_to" must be a message id (a positive integer)');
       }
       const replyTo = isId(value.reply_to) ? { reply_to: value.reply_to } : {};
+      const { attachments } = value;
+      if (attachments !== undefined && attachments !== null && !isStringArray(attachments)) {
+        return refuse('"attachments" must be an array of attachment ids (strings)');
+      }
+      const withAttachments = isStringArray(attachments) ? { attachments } : {};
       return {
         ok: true,
-        frame: { type: 'message', text: value.text, ...withClientId, ...replyTo },
+        frame: {
+          type: 'message',
+          text: value.text,
+          ...withClientId,
+          ...replyTo,
+          ...withAttachments,
+        },
       };
     }
     case 'edit':
@@ -191,6 +202,10 @@ export function parseClientFrame(raw: string): ParseResult {
           : 'a frame needs a string "type"',
       );
   }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 /** A message id as a client names one: a positive safe integer (a JSON number, never text). */

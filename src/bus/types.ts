@@ -6,6 +6,7 @@
  * implements, so that the bus never depends on the history service itself.
  */
 import type { AccessSnapshot, AccessUpdate } from '../domain/access-events.ts';
+import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { ChangeOutcome, ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.ts';
 import type {
   LoginRequest,
@@ -146,6 +147,20 @@ export interface HistoryClient {
    * history service waits until it has persisted the stream up to the request).
    */
   replay(request: ReplayRequest): Promise<Replay>;
+  /**
+   * Records an upload whose bytes are stored: to a room the viewer sees (else `room_not_found`).
+   */
+  recordUpload(upload: NewUpload, viewer: Viewer | null): Promise<AttachmentInfo>;
+  /**
+   * An attachment, if it may be read: a sent one by who sees its message's room, an unsent one
+   * by its uploader (`username`: who asks, the viewer's name or open mode's `?username=`; null
+   * for nobody: `bad_request` for an unsent one). Undefined for everyone else.
+   */
+  attachment(
+    id: string,
+    viewer: Viewer | null,
+    username: string | null,
+  ): Promise<AttachmentInfo | undefined>;
   isReady(): Promise<boolean>;
   /** Messages in the log not yet persisted (for the `history lag` metric). */
   lag(): Promise<number>;
@@ -161,7 +176,9 @@ export type AppendResult =
   | { id: number; duplicate: false; message: Message }
   | { id: number; duplicate: true }
   /** `reply_to` names no message of the room that is not deleted: nothing was stored. */
-  | { refused: 'bad_reply' };
+  | { refused: 'bad_reply' }
+  /** `attachments` are not the sender's unsent uploads to the room: nothing was stored. */
+  | { refused: 'bad_attachment' };
 
 /** The durable log as the embedded bus sees it: it writes a batch of drafts at a time. */
 export interface DurableLog {

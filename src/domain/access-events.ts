@@ -7,6 +7,7 @@
  * (see SCALE-OUT.md). Times: `*_at` strings are ISO-8601 as the API shows them; `at`, `until`
  * and `iat` numbers are milliseconds since the epoch.
  */
+import type { AttachmentEvent } from './attachments.ts';
 import type { RegistrationPolicy } from './identity.ts';
 import type { RoomStateEvent } from './rooms.ts';
 
@@ -55,8 +56,8 @@ export type AccountEvent =
   | { type: 'invite_revoked'; code: string; at: number }
   | { type: 'user_disabled'; username: string; disabled: boolean; at: number };
 
-/** Every change to stored state but messages: accounts, rooms, memberships. */
-export type StateEvent = AccountEvent | RoomStateEvent;
+/** Every change to stored state but messages: accounts, rooms, memberships, uploads. */
+export type StateEvent = AccountEvent | RoomStateEvent | AttachmentEvent;
 
 /**
  * What a gateway must know of an event to refuse credentials that no longer work, to close the

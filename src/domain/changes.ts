@@ -64,7 +64,13 @@ export interface ChangeResult {
 }
 
 /** Why storage refused a change (each is an `error` frame code). */
-export type ChangeRefusal = 'not_found' | 'forbidden' | 'edit_window' | 'too_many_reactions';
+export type ChangeRefusal =
+  | 'not_found'
+  | 'forbidden'
+  | 'edit_window'
+  | 'too_many_reactions'
+  /** An edit to empty (or white space only) text of a message without attachments. */
+  | 'empty';
 
 /** How a change was applied: the room change to fan out, or a resend, a no-op, or a refusal. */
 export type ChangeOutcome =

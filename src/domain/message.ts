@@ -1,3 +1,5 @@
+import type { Attachment } from './attachments.ts';
+
 /** A chat message as it appears everywhere: WebSocket, REST and JSONL transcript. */
 export interface Message {
   id: number;
@@ -15,6 +17,8 @@ export interface Message {
   quote?: Quote;
   /** One entry per emoji that has users, in order of first use. */
   reactions?: Reaction[];
+  /** 1-10 files, in the order sent (`text` may then be ""). */
+  attachments?: Attachment[];
 }
 
 export interface Quote {
@@ -50,6 +54,8 @@ export interface MessageDraft {
   clientId?: string | undefined;
   /** A message of the same room, not deleted (else `bad_reply`). */
   replyTo?: number | undefined;
+  /** Ids of the sender's unsent uploads to this room (else `bad_attachment`). */
+  attachments?: string[] | undefined;
 }
 
 /** The longest username, in code points (after NFC and trimming: names.ts). */

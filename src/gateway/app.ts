@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { AccountsClient, HistoryClient, MessageBus } from '../bus/types.ts';
 import type { Config } from '../config.ts';
+import type { AttachmentBlobs } from '../domain/attachments.ts';
 import { ChatError, ERRORS, RateLimitedError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import { CLOSE } from '../protocol.ts';
@@ -14,11 +15,18 @@ import { createMetrics } from './metrics.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { inviteSchema, newTokenSchema, tokenSchema, userSchema } from './routes/account-schemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { attachmentRoutes } from './routes/attachments.ts';
 import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomMemberRoutes } from './routes/room-members.ts';
 import { roomRoutes } from './routes/rooms.ts';
-import { errorSchema, messageSchema, roomSchema, tombstoneSchema } from './routes/schemas.ts';
+import {
+  attachmentSchema,
+  errorSchema,
+  messageSchema,
+  roomSchema,
+  tombstoneSchema,
+} from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
@@ -32,6 +40,8 @@ export interface GatewayDeps {
   config: Config;
   bus: MessageBus;
   history: HistoryClient;
+  /** Where attachment bytes live (files in embedded mode, the Object Store in NATS mode). */
+  blobs: AttachmentBlobs;
   gatewayId: string;
   logger: FastifyBaseLogger | boolean;
   /** Outside AUTH=open: accounts, tokens and sessions (storage's), and the signing key. */
@@ -90,6 +100,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   );
 
   app.addSchema(roomSchema);
+  app.addSchema(attachmentSchema);
   app.addSchema(messageSchema);
   app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
@@ -147,6 +158,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         { name: 'rooms' },
         { name: 'members' },
         { name: 'messages' },
+        { name: 'attachments' },
         { name: 'health' },
       ].concat(auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : []),
       ...securitySchemes(config),
@@ -195,6 +207,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     limitRoomCreation: security.limitRoomCreation,
   });
   roomMemberRoutes(app, { history, limitRoomCreation: security.limitRoomCreation });
+  attachmentRoutes(app, {
+    history,
+    blobs: deps.blobs,
+    maxBytes: config.uploadMaxBytes,
+    limitUploads: security.limitUploads,
+  });
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);

@@ -12,6 +12,8 @@ export interface Security {
   origins: OriginPolicy;
   /** ROOM_CREATE_LIMIT, for `POST /api/servers`; undefined when it is off. */
   limitRoomCreation: RequestLimit | undefined;
+  /** UPLOAD_RATE_LIMIT, for uploads; undefined when it is off. */
+  limitUploads: RequestLimit | undefined;
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -19,6 +21,12 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** A request to the API: by its route (`/%61pi/servers` routes to `/api/servers`), else its URL. */
 function isApiRequest(request: FastifyRequest): boolean {
   return (request.routeOptions.url ?? request.url).startsWith('/api/');
+}
+
+/** What REST_RATE_LIMIT counts: the API, but the bytes of attachments (a page shows many). */
+function countsAsRest(request: FastifyRequest): boolean {
+  if (request.method === 'GET' && request.routeOptions.url === '/api/attachments/:id') return false;
+  return isApiRequest(request);
 }
 
 /** Does the request carry the session cookie (valid or not)? Read from the header itself. */
@@ -61,7 +69,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   const limitRest = minuteLimit(app, config.restRateLimit, 'REST_RATE_LIMIT');
   if (limitRest) {
     app.addHook('onRequest', async (request, reply) => {
-      if (isApiRequest(request)) await limitRest(request, reply);
+      if (countsAsRest(request)) await limitRest(request, reply);
     });
   }
 
@@ -88,6 +96,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   return {
     origins,
     limitRoomCreation: minuteLimit(app, config.roomCreateLimit, 'ROOM_CREATE_LIMIT'),
+    limitUploads: minuteLimit(app, config.uploadRateLimit, 'UPLOAD_RATE_LIMIT'),
   };
 }
 

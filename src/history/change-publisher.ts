@@ -10,10 +10,11 @@ import type { StreamApplier } from './stream-applier.ts';
 
 /**
  * NATS mode: what gateways cannot judge without storage. An edit, delete or reaction, or a
- * message with `reply_to`, is judged here against the store (by the very code that applies
- * it), published to the room's subject, and answered: a change once this service applied it (its
- * seq is the stream sequence), a reply once the stream has it (as any message). One at a time per
- * room, so that what was judged is what gets applied (a reaction's count included).
+ * message with `reply_to` or `attachments`, is judged here against the store (by the very code
+ * that applies it), published to the room's subject, and answered: a change once this service
+ * applied it (its seq is the stream sequence), a reply once the stream has it (as any message),
+ * a message with attachments once applied (so that the next check sees its uploads taken). One
+ * at a time per room, so that what was judged is what gets applied (a reaction's count included).
  */
 export class ChangePublisher {
   private readonly queues = new Map<number, Promise<unknown>>();
@@ -23,6 +24,7 @@ export class ChangePublisher {
     private readonly link: NatsLink,
     private readonly applier: StreamApplier,
     private readonly timeoutMs: number,
+    private readonly dedupeWindowMs: number,
   ) {}
 
   change(request: ChangeRequest): Promise<ChangeResult> {
@@ -57,6 +59,9 @@ export class ChangePublisher {
   }
 
   private async publishReply(draft: MessageDraft): Promise<{ id: number; duplicate: boolean }> {
+    const ts = new Date().toISOString();
+    const attachments = draft.attachments && this.attachmentsOf(draft, ts);
+    if (typeof attachments === 'number') return { id: attachments, duplicate: true };
     const replyTo = draft.replyTo;
     if (replyTo !== undefined && !this.history.message(draft.serverId, replyTo)) {
       throw new ChatError('bad_reply');
@@ -65,9 +70,10 @@ export class ChangePublisher {
       server_id: draft.serverId,
       username: draft.username,
       text: draft.text,
-      ts: new Date().toISOString(),
+      ts,
       ...(draft.clientId !== undefined && { client_id: draft.clientId }),
       ...(replyTo !== undefined && { reply_to: replyTo }),
+      ...(attachments && { attachments }),
     };
     const ack = await this.publish(
       draft.serverId,
@@ -76,7 +82,23 @@ export class ChangePublisher {
       undefined,
       draft.username,
     );
+    // the next message of the room is judged once this one holds its uploads
+    if (attachments && !ack.duplicate) await this.applier.waitApplied(ack.seq);
     return { id: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * The uploads a message carries, checked against the store (`bad_attachment`); a resend of a
+   * message that took them already is answered its id (JetStream's duplicate window aside: the
+   * first one is applied, its uploads are taken).
+   */
+  private attachmentsOf(draft: MessageDraft, ts: string) {
+    const since = new Date(Date.parse(ts) - this.dedupeWindowMs).toISOString();
+    const first = this.history.sentWithClientId(draft, since);
+    if (first !== undefined) return first;
+    const usable = this.history.usableAttachments(draft);
+    if (!usable) throw new ChatError('bad_attachment');
+    return usable;
   }
 
   private async publish(
@@ -103,8 +125,8 @@ export class ChangePublisher {
     }
   }
 
-  /** Runs `work` after the room's earlier work settled. */
-  private inRoom<T>(serverId: number, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` after the room's earlier work settled (the sweep of unsent uploads too). */
+  inRoom<T>(serverId: number, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(serverId) ?? Promise.resolve();
     const next = previous.then(work, work);
     const settled = next.catch(() => undefined);

@@ -1,6 +1,8 @@
+import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
+import type { AttachmentsService } from './attachments-service.ts';
 import type { HistoryService } from './history-service.ts';
 import type { RoomsService } from './rooms-service.ts';
 
@@ -9,6 +11,7 @@ export class EmbeddedHistoryClient implements HistoryClient {
   constructor(
     private readonly history: HistoryService,
     private readonly rooms: RoomsService,
+    private readonly attachments: AttachmentsService,
   ) {}
 
   listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]> {
@@ -57,6 +60,14 @@ export class EmbeddedHistoryClient implements HistoryClient {
 
   replay(request: ReplayRequest): Promise<Replay> {
     return this.call(() => this.history.replay(request));
+  }
+
+  recordUpload(upload: NewUpload, viewer: Viewer | null): Promise<AttachmentInfo> {
+    return this.attachments.record(upload, viewer);
+  }
+
+  attachment(id: string, viewer: Viewer | null, username: string | null) {
+    return this.call(() => this.attachments.readable(id, viewer, username));
   }
 
   isReady(): Promise<boolean> {

@@ -1,9 +1,13 @@
+import path from 'node:path';
 import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
+import type { AttachmentBlobs } from '../domain/attachments.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { ChangeOutcome, ChangeRequest } from '../domain/changes.ts';
-import type { Message, Tombstone } from '../domain/message.ts';
+import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import type { StateEvent } from '../domain/access-events.ts';
 import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
+import { AttachmentFiles } from '../store/attachment-files.ts';
+import type { AttachmentsStore } from '../store/attachments-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
 import type { RoomsStore } from '../store/rooms-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
@@ -26,6 +30,8 @@ export interface HistoryServiceOptions {
    * contract's bound is 60 s).
    */
   erasureDelayMs?: number;
+  /** Where attachment bytes live (default: files in DATA_DIR/attachments). */
+  blobs?: AttachmentBlobs;
 }
 
 /** One stream message as NATS mode applies it: a chat message, or a state event. */
@@ -58,6 +64,8 @@ export class HistoryService implements DurableLog {
   private readonly erasureDelayMs: number;
   private erasure: NodeJS.Timeout | undefined;
   private readonly log: TranscriptLog;
+  /** The bytes of attachments: a deleted message's go once its delete is committed. */
+  readonly blobs: AttachmentBlobs;
 
   constructor(dataDir: string, options: HistoryServiceOptions = {}) {
     ({ store: this.store, transcripts: this.transcripts } = openDataDir(dataDir));
@@ -65,6 +73,7 @@ export class HistoryService implements DurableLog {
     this.dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
     this.erasureDelayMs = options.erasureDelayMs ?? 2000;
     this.log = options.log ?? SILENT;
+    this.blobs = options.blobs ?? new AttachmentFiles(path.join(dataDir, 'attachments'));
     this.sync = new TranscriptSync(this.transcripts, {
       readFrom: (serverId, fromId, limit) => this.store.entriesFrom(serverId, fromId, limit),
       log: options.log ?? SILENT,
@@ -81,6 +90,11 @@ export class HistoryService implements DurableLog {
   /** Rooms and members, in the same database (RoomsService's store). */
   get rooms(): RoomsStore {
     return this.store.rooms;
+  }
+
+  /** Uploads and attachments, in the same database (AttachmentsService's store). */
+  get attachments(): AttachmentsStore {
+    return this.store.attachments;
   }
 
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */
@@ -127,6 +141,9 @@ export class HistoryService implements DurableLog {
         if (draft.replyTo !== undefined && !this.store.message(draft.serverId, draft.replyTo)) {
           return { refused: 'bad_reply' };
         }
+        if (draft.attachments && !this.usableAttachments(draft)) {
+          return { refused: 'bad_attachment' };
+        }
         const message = this.store.insertOne({
           server_id: draft.serverId,
           username: draft.username,
@@ -134,6 +151,7 @@ export class HistoryService implements DurableLog {
           ts,
           client_id: draft.clientId,
           reply_to: draft.replyTo,
+          attachments: draft.attachments,
         });
         return { id: message.id, duplicate: false, message };
       }),
@@ -151,16 +169,46 @@ export class HistoryService implements DurableLog {
    */
   applyChange(request: ChangeRequest, dedupeSinceTs: string): ChangeOutcome {
     if (request.kind !== 'react') this.sync.rewrite(request.serverId, request.id);
-    const outcome = this.store.transaction(() =>
-      this.store.changes.apply(request, {
+    const dropped: string[] = [];
+    const outcome = this.store.transaction(() => {
+      const applied = this.store.changes.apply(request, {
         at: new Date().toISOString(),
         dedupeSinceTs,
         editWindowMs: this.editWindowMs,
         seq: () => this.store.takeSeq(),
-      }),
-    );
+      });
+      dropped.push(...this.dropAttachments(request, applied));
+      return applied;
+    });
     if (outcome.kind === 'applied' && request.kind === 'delete') this.eraseSoon();
+    this.removeBlobs(dropped);
     return outcome;
+  }
+
+  /** The uploads a draft names, if its sender may send them in its room (else undefined). */
+  usableAttachments(draft: MessageDraft) {
+    const ids = draft.attachments ?? [];
+    return this.store.attachments.usable(ids, draft.serverId, draft.username);
+  }
+
+  /** The id of the message sent with this client_id at or after `sinceTs` (a resend's). */
+  sentWithClientId(draft: MessageDraft, sinceTs: string): number | undefined {
+    if (draft.clientId === undefined) return undefined;
+    return this.store.findByClientId(draft.serverId, draft.username, draft.clientId, sinceTs);
+  }
+
+  /** A delete drops its message's attachments with it: the ids whose bytes go after the commit. */
+  private dropAttachments(request: ChangeRequest, outcome: ChangeOutcome): string[] {
+    if (request.kind !== 'delete' || outcome.kind !== 'applied') return [];
+    return this.store.attachments.dropOfMessage(outcome.id);
+  }
+
+  /** Removes the bytes of dropped attachments (a failure is logged; the sweep takes them later). */
+  private removeBlobs(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.blobs.remove(ids).catch((error: unknown) => {
+      this.log.warn({ err: error, ids }, 'could not remove the bytes of deleted attachments');
+    });
   }
 
   /** Wipes what a delete left in the database files: freed pages are zeroed, the WAL emptied. */
@@ -197,6 +245,7 @@ export class HistoryService implements DurableLog {
         this.sync.rewrite(entry.request.serverId, entry.request.id);
       }
     }
+    const dropped: string[] = [];
     const stored = this.store.transaction(() => {
       const messages: Message[] = [];
       for (const entry of entries) {
@@ -209,6 +258,7 @@ export class HistoryService implements DurableLog {
             this.changeContext(entry.at, () => entry.seq),
           );
           outcomes.changes.set(entry.seq, outcome);
+          dropped.push(...this.dropAttachments(entry.request, outcome));
         }
       }
       this.store.setAppliedSeq(upTo);
@@ -218,6 +268,7 @@ export class HistoryService implements DurableLog {
     if ([...outcomes.changes.values()].some((o) => o.kind === 'applied' && o.erase)) {
       this.eraseSoon();
     }
+    this.removeBlobs(dropped);
     return outcomes;
   }
 

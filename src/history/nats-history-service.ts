@@ -26,7 +26,9 @@ import {
   historyOpOf,
 } from '../nats/subjects.ts';
 import type { ApplyResult } from '../store/accounts-store.ts';
+import { UNSENT_TTL_MS } from '../domain/attachments.ts';
 import { AccountsService } from './accounts-service.ts';
+import { AttachmentsService } from './attachments-service.ts';
 import type { HistoryService } from './history-service.ts';
 import { ChangePublisher } from './change-publisher.ts';
 import { accountHandlers } from './nats-account-handlers.ts';
@@ -40,6 +42,8 @@ export interface NatsHistoryOptions {
   catchUpTimeoutMs: number;
   /** Most messages written in one SQLite transaction. */
   maxBatch?: number;
+  /** How long an upload no message took is kept (default 1 h). */
+  unsentTtlMs?: number;
 }
 
 const RETRY_MS = 1000;
@@ -65,6 +69,7 @@ export class NatsHistoryService {
   private closed = false;
   readonly accounts: AccountsService;
   readonly rooms: RoomsService;
+  readonly attachments: AttachmentsService;
   private readonly changes: ChangePublisher;
 
   /** The answer to each history operation (a request reaches it checked). */
@@ -83,6 +88,9 @@ export class NatsHistoryService {
     open_dm: ({ username, viewer }) => this.rooms.openDm(username, viewer),
     change: (request) => this.changes.change(request),
     reply: (draft) => this.changes.reply(draft),
+    record_upload: ({ upload, viewer }) => this.attachments.record(upload, viewer),
+    attachment: ({ id, viewer, username }) =>
+      this.attachments.readable(id, viewer, username) ?? null,
     messages: (page) => this.history.messages(page),
     message: ({ serverId, id }) => this.history.message(serverId, id) ?? null,
     replay: async (request) => {
@@ -116,13 +124,30 @@ export class NatsHistoryService {
       log,
       (seqs) => void this.eraseFromStream(seqs),
     );
-    this.changes = new ChangePublisher(history, link, this.applier, options.catchUpTimeoutMs);
+    this.changes = new ChangePublisher(
+      history,
+      link,
+      this.applier,
+      options.catchUpTimeoutMs,
+      options.dedupeWindowMs,
+    );
     const publish = (event: StateEvent) => this.publishStateEvent(event);
     this.accounts = new AccountsService(history.accounts, {
       log: publish,
       position: () => this.applier.position,
     });
     this.rooms = new RoomsService(history.rooms, publish);
+    this.attachments = new AttachmentsService(
+      history.attachments,
+      history.rooms,
+      publish,
+      history.blobs,
+      {
+        unsentTtlMs: options.unsentTtlMs ?? UNSENT_TTL_MS,
+        inRoom: (serverId, work) => this.changes.inRoom(serverId, work),
+        warn: (detail, message) => log.warn(detail, message),
+      },
+    );
   }
 
   /**
@@ -177,6 +202,7 @@ export class NatsHistoryService {
     });
     // the server has the subscription once this round trip is done: queries are answered now
     await nc.flush();
+    this.attachments.start();
   }
 
   /**
@@ -267,6 +293,7 @@ export class NatsHistoryService {
   /** Stops taking messages, writes what it has, and stops answering. */
   async close(): Promise<void> {
     this.closed = true;
+    this.attachments.close();
     this.requests?.unsubscribe();
     await this.messages?.close();
     // everything received before the stop is written and acked

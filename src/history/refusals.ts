@@ -1,5 +1,5 @@
 import type { RoomRefusal } from '../domain/rooms.ts';
-import { ChatError } from '../errors.ts';
+import { ChatError, UnavailableError } from '../errors.ts';
 import type { AccountRefusal } from '../store/accounts-store.ts';
 
 const REFUSALS: Record<AccountRefusal | RoomRefusal, () => ChatError> = {
@@ -26,4 +26,14 @@ const REFUSALS: Record<AccountRefusal | RoomRefusal, () => ChatError> = {
 /** The API's error for a refused state event (the store's verdict). */
 export function refusalError(refusal: AccountRefusal | RoomRefusal): ChatError {
   return REFUSALS[refusal]();
+}
+
+/** A synchronous store call; a storage fault (a full disk) is `unavailable`. */
+export function fromStore<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof ChatError) throw error;
+    throw new UnavailableError(undefined, { cause: error });
+  }
 }

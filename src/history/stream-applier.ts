@@ -167,7 +167,11 @@ export class StreamApplier {
         );
         continue;
       }
-      fresh.push({ kind: 'message', message: { id: msg.seq, ...payload } });
+      const { attachments, ...message } = payload;
+      fresh.push({
+        kind: 'message',
+        message: { id: msg.seq, ...message, attachments: attachments?.map((a) => a.id) },
+      });
     }
     if (highest <= this.applied) return { access: new Map(), changes: new Map() };
     return this.history.applyStream(fresh, highest);

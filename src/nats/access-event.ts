@@ -7,10 +7,12 @@
 import type { StateEvent } from '../domain/access-events.ts';
 import type { RegistrationPolicy } from '../domain/identity.ts';
 import {
+  arrayOf,
   isBoolean,
   isInteger,
   isRecord,
   isString,
+  isUpload,
   nullable,
   objectOf,
   optional,
@@ -126,6 +128,14 @@ const EVENTS: { [K in Kind]: Guard<Of<K>> } = {
     type: isType('dm_opened'),
     usernames: tupleOf<[string, string]>(isString, isString),
     created_at: isString,
+  }),
+  attachment_uploaded: objectOf<Of<'attachment_uploaded'>>({
+    type: isType('attachment_uploaded'),
+    upload: isUpload,
+  }),
+  attachments_expired: objectOf<Of<'attachments_expired'>>({
+    type: isType('attachments_expired'),
+    ids: arrayOf(isString),
   }),
 };
 

@@ -4,6 +4,7 @@
  * edge, once, and only then used as a typed value; one that does not pass is dropped or answered
  * with an error, never trusted. Small guards that compose, as `protocol.ts` checks client frames.
  */
+import type { Attachment, AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { Message, Quote, Reaction, Tombstone } from '../domain/message.ts';
 import type { Room } from '../domain/rooms.ts';
 
@@ -55,6 +56,26 @@ export function objectOf<T>(fields: { [K in keyof T]-?: Guard<T[K]> }): Guard<T>
     isRecord(value) && entries.every(([name, guard]) => guard(value[name]));
 }
 
+const attachmentFields = {
+  id: isString,
+  name: isString,
+  type: isString,
+  size: isInteger,
+  width: optional(isInteger),
+  height: optional(isInteger),
+};
+export const isAttachmentInfo: Guard<AttachmentInfo> = objectOf<AttachmentInfo>(attachmentFields);
+const isAttachment: Guard<Attachment> = objectOf<Attachment>({
+  ...attachmentFields,
+  url: isString,
+});
+export const isUpload: Guard<NewUpload> = objectOf<NewUpload>({
+  ...attachmentFields,
+  server_id: isInteger,
+  uploader: isString,
+  created_at: isString,
+});
+
 export const isMessage: Guard<Message> = objectOf<Message>({
   id: isInteger,
   server_id: isInteger,
@@ -68,6 +89,7 @@ export const isMessage: Guard<Message> = objectOf<Message>({
   reactions: optional(
     arrayOf(objectOf<Reaction>({ emoji: isString, count: isInteger, users: arrayOf(isString) })),
   ),
+  attachments: optional(arrayOf(isAttachment)),
 });
 
 export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({

@@ -9,6 +9,7 @@
  * method that calls it.
  */
 import type { AccessSnapshot } from '../domain/access-events.ts';
+import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type {
   LoginRequest,
   NewToken,
@@ -23,6 +24,7 @@ import { isChangeRequest } from './change-request.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
+  isAttachmentInfo,
   isBoolean,
   isEntry,
   isInteger,
@@ -30,6 +32,7 @@ import {
   isRecord,
   isRoom,
   isString,
+  isUpload,
   nullable,
   objectOf,
   optional,
@@ -83,8 +86,21 @@ export interface HistoryOps {
   replay: { request: ReplayRequest; reply: Replay };
   /** An edit, delete or reaction, judged and published by the history service. */
   change: { request: ChangeRequest; reply: ChangeResult };
-  /** A message with `reply_to`, whose target the history service checks before publishing. */
+  /**
+   * A message with `reply_to` or `attachments`, whose target and uploads the history service
+   * checks before publishing.
+   */
   reply: { request: MessageDraft; reply: { id: number; duplicate: boolean } };
+  /** An upload whose bytes are in the Object Store: recorded (its room must be visible). */
+  record_upload: { request: { upload: NewUpload; viewer: Viewer | null }; reply: AttachmentInfo };
+  /**
+   * An attachment, if `username` may read it (`viewer`: who asks; `username`: open mode's
+   * `?username=`, which only an unsent upload's uploader needs); `null`: no such attachment.
+   */
+  attachment: {
+    request: { id: string; viewer: Viewer | null; username: string | null };
+    reply: AttachmentInfo | null;
+  };
   status: { request: NoArguments; reply: HistoryStatus };
   // accounts (the AccountsClient port): a password travels only to the history service
   register: { request: RegisterRequest; reply: User };
@@ -254,8 +270,24 @@ const CHECKS: {
       text: isString,
       clientId: optional(isString),
       replyTo: optional(isInteger),
+      attachments: optional(arrayOf(isString)),
     }),
     reply: objectOf<{ id: number; duplicate: boolean }>({ id: isInteger, duplicate: isBoolean }),
+  },
+  record_upload: {
+    request: objectOf<{ upload: NewUpload; viewer: Viewer | null }>({
+      upload: isUpload,
+      viewer: isViewer,
+    }),
+    reply: isAttachmentInfo,
+  },
+  attachment: {
+    request: objectOf<{ id: string; viewer: Viewer | null; username: string | null }>({
+      id: isString,
+      viewer: isViewer,
+      username: nullable(isString),
+    }),
+    reply: nullable(isAttachmentInfo),
   },
   status: {
     request: noArguments,

@@ -5,9 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
+import type { AttachmentInfo } from '../domain/attachments.ts';
 import type { ChangeRequest, RoomChange } from '../domain/changes.ts';
 import { isChangeRequest } from './change-request.ts';
 import {
+  arrayOf,
+  isAttachmentInfo,
   isBoolean,
   isInteger,
   isRecord,
@@ -27,6 +30,8 @@ export interface StreamPayload {
   ts: string;
   client_id?: string;
   reply_to?: number;
+  /** What every gateway shows of the uploads it carries (the history service checked them). */
+  attachments?: AttachmentInfo[];
 }
 
 const isStreamPayload = objectOf<StreamPayload>({
@@ -36,6 +41,7 @@ const isStreamPayload = objectOf<StreamPayload>({
   ts: isString,
   client_id: optional(isString),
   reply_to: optional(isInteger),
+  attachments: optional(arrayOf(isAttachmentInfo)),
 });
 
 /** What every reader of a change needs: the frame, less the seq (the stream sequence) and room. */

@@ -7,10 +7,12 @@ import type {
   AccountEvent,
   StateEvent,
 } from '../domain/access-events.ts';
+import { isAttachmentEvent } from '../domain/attachments.ts';
 import { isRoomStateEvent } from '../domain/rooms.ts';
 import type { Room, RoomRefusal } from '../domain/rooms.ts';
 import type { TokenInfo, User } from '../domain/identity.ts';
 import { nameKey } from '../domain/names.ts';
+import type { AttachmentsStore } from './attachments-store.ts';
 import type { RoomsStore } from './rooms-store.ts';
 
 /** A user with their password hash, for verifying a login (never sent anywhere). */
@@ -30,9 +32,12 @@ export type AccountRefusal =
 
 type RegistrationEvent = Extract<AccountEvent, { type: 'user_registered' }>;
 
-/** How an event was applied; a room event says what room (and members) it left. */
+/**
+ * How an event was applied; a room event says what room (and members) it left, the sweep of
+ * unsent uploads which it `removed`.
+ */
 export type ApplyResult =
-  | { ok: true; room?: Room; members?: string[]; existed?: boolean }
+  | { ok: true; room?: Room; members?: string[]; existed?: boolean; removed?: string[] }
   | { ok: false; refusal: AccountRefusal | RoomRefusal };
 
 /** How long access changes stay in the feed: a process reading it lags by seconds, not days. */
@@ -62,6 +67,7 @@ export class AccountsStore {
   constructor(
     private readonly db: Database.Database,
     private readonly rooms: RoomsStore,
+    private readonly attachments: AttachmentsStore,
   ) {
     this.stmt = {
       userByKey: db.prepare<[string], UserRow>(
@@ -128,7 +134,11 @@ export class AccountsStore {
       ),
     };
     this.applyInTransaction = db.transaction((event: StateEvent) => {
-      const result = isRoomStateEvent(event) ? this.rooms.write(event) : this.write(event);
+      const result = isRoomStateEvent(event)
+        ? this.rooms.write(event)
+        : isAttachmentEvent(event)
+          ? this.attachments.write(event)
+          : this.write(event);
       if (result.ok) this.appendChange(event);
       return result;
     });

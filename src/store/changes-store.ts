@@ -56,6 +56,9 @@ export class ChangesStore {
       ),
       dropEdits: db.prepare<[number]>('DELETE FROM message_edits WHERE message_id = ?'),
       touch: db.prepare<[number, number]>('UPDATE messages SET seq = ? WHERE id = ?'),
+      hasAttachments: db.prepare<[number], { one: number }>(
+        'SELECT 1 AS one FROM attachments WHERE message_id = ? LIMIT 1',
+      ),
       hasReaction: db.prepare<[number, string, string], { one: number }>(
         'SELECT 1 AS one FROM reactions WHERE message_id = ? AND emoji = ? AND username = ?',
       ),
@@ -118,6 +121,10 @@ export class ChangesStore {
     switch (request.kind) {
       case 'edit': {
         if (row.username !== request.username) return { kind: 'refused', refusal: 'forbidden' };
+        // text may be empty only beside attachments
+        if (request.text.trim() === '' && !this.stmt.hasAttachments.get(row.id)) {
+          return { kind: 'refused', refusal: 'empty' };
+        }
         const window = context.editWindowMs;
         if (window > 0 && Date.parse(context.at) - Date.parse(row.ts) > window) {
           return { kind: 'refused', refusal: 'edit_window' };

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
+import { withUrl } from '../domain/attachments.ts';
 import { QUOTE_MAX_CHARS } from '../domain/message.ts';
 import type { Message, Quote, Reaction, Tombstone } from '../domain/message.ts';
+import type { AttachmentsStore } from './attachments-store.ts';
 
 /** A row of `messages` as the queries below read it. */
 export interface MessageRow {
@@ -27,7 +29,10 @@ export const MESSAGE_COLUMNS =
 export class MessageReader {
   private readonly stmt;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly attachments: AttachmentsStore,
+  ) {
     this.stmt = {
       reactions: db.prepare<[number], { emoji: string; username: string }>(
         'SELECT emoji, username FROM reactions WHERE message_id = ? ORDER BY seq',
@@ -39,7 +44,7 @@ export class MessageReader {
   }
 
   message(row: MessageRow): Message {
-    const message = bareMessage(row);
+    const message = this.bare(row);
     if (message.reply_to !== undefined) {
       const quote = this.quote(message.reply_to);
       if (quote) message.quote = quote;
@@ -50,7 +55,7 @@ export class MessageReader {
   }
 
   entry(row: MessageRow, decorated = true): Message | Tombstone {
-    if (row.deleted === 0) return decorated ? this.message(row) : bareMessage(row);
+    if (row.deleted === 0) return decorated ? this.message(row) : this.bare(row);
     return {
       id: row.id,
       server_id: row.server_id,
@@ -72,6 +77,14 @@ export class MessageReader {
     return [...byEmoji].map(([emoji, users]) => ({ emoji, count: users.length, users }));
   }
 
+  /** The message of a row without what is made when read (reactions, quote): a transcript's. */
+  private bare(row: MessageRow): Message {
+    const message = bareMessage(row);
+    const attachments = this.attachments.ofMessage(row.id);
+    if (attachments.length > 0) message.attachments = attachments.map(withUrl);
+    return message;
+  }
+
   private quote(id: number): Quote | undefined {
     const row = this.stmt.quoted.get(id);
     if (!row) return undefined;
@@ -79,7 +92,7 @@ export class MessageReader {
   }
 }
 
-/** The message of a row without what is made when read (reactions, quote): a transcript's. */
+/** The message of a row's own columns. */
 function bareMessage(row: MessageRow): Message {
   const message: Message = {
     id: row.id,

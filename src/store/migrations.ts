@@ -145,6 +145,26 @@ const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (server_id, username, kind, client_id)
   ) WITHOUT ROWID;
   `,
+  `
+  -- attachments (see attachments-store.ts): an upload's metadata; its bytes are in
+  -- DATA_DIR/attachments (embedded) or the NATS Object Store. message_id NULL: not sent yet
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    server_id INTEGER NOT NULL,
+    uploader TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    message_id INTEGER,
+    position INTEGER,                   -- its place among the message's attachments
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX attachments_by_message ON attachments(message_id, position)
+    WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_unsent ON attachments(created_at) WHERE message_id IS NULL;
+  `,
 ];
 
 /**

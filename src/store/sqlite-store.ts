@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { withUrl } from '../domain/attachments.ts';
 import type { Message, Tombstone } from '../domain/message.ts';
 import { AccountsStore } from './accounts-store.ts';
+import { AttachmentsStore } from './attachments-store.ts';
 import { ChangesStore } from './changes-store.ts';
 import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
@@ -18,6 +20,8 @@ export interface NewMessage {
   ts: string;
   client_id?: string | undefined;
   reply_to?: number | undefined;
+  /** Ids of the sender's unsent uploads to the room, claimed by this message. */
+  attachments?: readonly string[] | undefined;
 }
 
 /** Entries (messages and tombstones) of a catch-up, and whether more were left out. */
@@ -52,6 +56,8 @@ export class SqliteStore {
   readonly rooms: RoomsStore;
   /** Accounts, tokens, invites and ended sessions, and the log of state events. */
   readonly accounts: AccountsStore;
+  /** The metadata of uploads and of the attachments of messages. */
+  readonly attachments: AttachmentsStore;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -72,8 +78,9 @@ export class SqliteStore {
     }
     this.db = db;
     this.rooms = new RoomsStore(db);
-    this.accounts = new AccountsStore(db, this.rooms);
-    this.reader = new MessageReader(db);
+    this.attachments = new AttachmentsStore(db);
+    this.accounts = new AccountsStore(db, this.rooms, this.attachments);
+    this.reader = new MessageReader(db, this.attachments);
     this.changes = new ChangesStore(db, this.rooms);
     this.stmt = {
       insertMessage: db.prepare<
@@ -162,6 +169,10 @@ export class SqliteStore {
       seq: id,
     };
     if (m.reply_to !== undefined) message.reply_to = m.reply_to;
+    if (m.attachments !== undefined) {
+      const taken = this.attachments.claim(m.attachments, id, m.server_id, m.username);
+      if (taken.length > 0) message.attachments = taken.map(withUrl);
+    }
     return message;
   }
 

@@ -2,7 +2,7 @@ import type { Message, Tombstone } from '../domain/message.ts';
 
 /**
  * What one transcript line holds: a message with its latest text (and when it was last edited,
- * what it replies to), or the tombstone of a deleted one. Objects with more fields (`seq`,
+ * what it replies to, its attachments), or the tombstone of a deleted one. Objects with more fields (`seq`,
  * `quote`, `mentions`, `reactions`, …) may be passed: the line leaves them out.
  */
 /** What a line is made of: a message or tombstone; its seq, like its reactions, is left out. */
@@ -34,7 +34,7 @@ function lineFields(entry: TranscriptEntry): object {
     const { id, server_id, username, ts } = entry;
     return { id, server_id, username, ts, deleted: true };
   }
-  const { id, server_id, username, text, ts, edited_at, reply_to } = entry;
+  const { id, server_id, username, text, ts, edited_at, reply_to, attachments } = entry;
   // Only fields that are set: absent means none, and a plain message's line stays as it was.
   return {
     id,
@@ -44,6 +44,7 @@ function lineFields(entry: TranscriptEntry): object {
     ts,
     ...(typeof edited_at === 'string' ? { edited_at } : {}),
     ...(typeof reply_to === 'number' ? { reply_to } : {}),
+    ...(Array.isArray(attachments) && attachments.length > 0 ? { attachments } : {}),
   };
 }
 

@@ -45,7 +45,8 @@ function inWords(seconds) {
 }
 
 /**
- * A JSON request; a refusal comes back with the server's words (and, for 429, when to retry).
+ * A JSON request (or a file's bytes: a Blob); a refusal comes back with the server's words
+ * (and, for 429, when to retry).
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
@@ -53,11 +54,14 @@ function inWords(seconds) {
  * @returns {Promise<Answer>}
  */
 export async function call(method, path, body, headers = {}) {
+  // a file is sent as it is (its own type, or none); anything else as JSON
+  const raw = body instanceof window.Blob;
   try {
     const response = await request(path, {
       method,
-      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers:
+        body === undefined || raw ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
     /** @type {unknown} */
     const json = await response.json().catch(() => null);

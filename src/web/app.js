@@ -4,6 +4,7 @@
  * This module only wires the others to one connection (connection.js, no DOM) and starts.
  */
 import { createAccountPanel } from './account.js';
+import { createAttachments } from './attach.js';
 import * as api from './api.js';
 import { createSignIn } from './auth.js';
 import { ChatConnection } from './connection.js';
@@ -63,6 +64,7 @@ const composer = createComposer(conn, {
   ensureJoined: () => who.ensureJoined(),
   showError: status.showError,
   reply,
+  attachments: createAttachments(),
 });
 /** Who is chatting: the display name (open mode), or the signed-in account. */
 const who = mode === 'open' ? openMode() : signInMode(mode);

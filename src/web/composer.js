@@ -3,6 +3,7 @@
  * The composer: Enter sends, Shift+Enter starts a new line; typing says so to the room; a text
  * longer than the server's limit (`GET /api/config`) is refused here, before the server has to.
  */
+import { MAX_FILES, uploadAll } from './attach.js';
 import { byId } from './dom.js';
 import { codePoints } from './protocol.js';
 
@@ -16,6 +17,8 @@ import { codePoints } from './protocol.js';
  * @property {(text: string) => void} showError
  * @property {{ target: () => number | undefined, cancel: () => void }} reply the reply being
  *   written (reply.js)
+ * @property {{ files: () => File[], clear: () => void }} attachments the files chosen for it
+ *   (attach.js): uploaded first, then sent with it
  */
 
 /** @param {ChatConnection} conn @param {ComposerDeps} deps */
@@ -23,12 +26,21 @@ export function createComposer(conn, deps) {
   const form = byId('composer', window.HTMLFormElement);
   const field = byId('message', window.HTMLTextAreaElement);
 
+  const sendButton = byId('send', window.HTMLButtonElement);
+  let uploading = false;
+
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    void submit();
+  });
+
+  async function submit() {
     const text = field.value;
-    if (!text.trim()) return;
+    const files = deps.attachments.files();
+    if ((!text.trim() && files.length === 0) || uploading) return;
     if (!deps.ensureJoined()) return;
-    if (conn.roomId === null) {
+    const roomId = conn.roomId;
+    if (roomId === null) {
       deps.showError('Pick a room first.');
       return;
     }
@@ -37,12 +49,34 @@ export function createComposer(conn, deps) {
       deps.showError(`A message has at most ${max} characters.`);
       return;
     }
+    if (files.length > MAX_FILES) {
+      deps.showError(`A message carries at most ${MAX_FILES} files.`);
+      return;
+    }
+    /** @type {{ replyTo?: number, attachments?: string[] }} */
+    const options = {};
+    if (files.length > 0) {
+      uploading = sendButton.disabled = true;
+      sendButton.textContent = 'Uploading…';
+      const uploaded = await uploadAll(roomId, files, conn.username);
+      uploading = sendButton.disabled = false;
+      sendButton.textContent = 'Send';
+      if ('error' in uploaded) {
+        deps.showError(`Could not upload ${uploaded.error}`);
+        return;
+      }
+      // another room was opened meanwhile: the files stay chosen, nothing is sent
+      if (conn.roomId !== roomId) return;
+      options.attachments = uploaded.ids;
+    }
     const replyTo = deps.reply.target();
-    conn.send(text, replyTo === undefined ? {} : { replyTo });
+    if (replyTo !== undefined) options.replyTo = replyTo;
+    conn.send(text.trim() ? text : '', options);
     deps.reply.cancel();
+    deps.attachments.clear();
     field.value = '';
     field.focus();
-  });
+  }
   field.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

@@ -21,7 +21,7 @@ import { PendingChanges } from './changes.js';
 import { RoomCursor, restPages } from './cursor.js';
 import { Emitter } from './emitter.js';
 import { RoomFeed } from './feed.js';
-import { Outbox } from './outbox.js';
+import { Outbox, messageFrame } from './outbox.js';
 import { CLOSE } from './protocol.js';
 import { openSocket } from './socket.js';
 
@@ -200,14 +200,15 @@ export class ChatConnection extends Emitter {
    * Sends a message to the current room, now or as soon as the connection is back, until the
    * server acknowledges it (`pending` events follow it; outbox.js `whenSent` awaits it).
    * @param {string} text
-   * @param {{ replyTo?: number }} [options] `replyTo`: the message it answers (else `bad_reply`)
+   * @param {{ replyTo?: number, attachments?: string[] }} [options] `replyTo`: the message it
+   *   answers (else `bad_reply`); `attachments`: ids of our uploads to the room (`uploadFile`)
    * @returns {PendingMessage}
    */
   send(text, options = {}) {
     const roomId = this.#requireRoom();
     const state = this.#state === 'connected' ? 'sending' : 'waiting';
     this.#lastTypingSent = 0;
-    return this.#outbox.add(roomId, this.#username, text, state, options.replyTo);
+    return this.#outbox.add(roomId, this.#username, text, state, options);
   }
 
   // Each change's promise: its ack ({ id, seq }), or a ChangeRefused (changes.js) with the code.
@@ -255,13 +256,7 @@ export class ChatConnection extends Emitter {
   /** @param {PendingMessage} pending */
   #transmit(pending) {
     if (this.#state !== 'connected' || pending.roomId !== this.#roomId) return;
-    const replyTo = pending.replyTo === undefined ? {} : { reply_to: pending.replyTo };
-    this.#sendFrame({
-      type: 'message',
-      text: pending.text,
-      client_id: pending.clientId,
-      ...replyTo,
-    });
+    this.#sendFrame(messageFrame(pending));
   }
 
   /** Forgets the current socket (its events are ignored from now on) and closes it. */

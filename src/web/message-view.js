@@ -34,7 +34,12 @@ export function messageNode(username, text, own) {
     button.dataset.action = name.toLowerCase();
     actions.append(button);
   }
-  body.append(meta, h('div', 'msg-text', text), h('div', 'msg-reactions'));
+  body.append(
+    meta,
+    h('div', 'msg-text', text),
+    h('div', 'msg-attachments'),
+    h('div', 'msg-reactions'),
+  );
   node.append(avatar(username), body, actions);
   return node;
 }
@@ -61,6 +66,7 @@ export function showMessage(node, m, viewer) {
     );
     text?.before(quote);
   }
+  node.querySelector('.msg-attachments')?.replaceChildren(...(m.attachments ?? []).map(fileNode));
   const reactions = node.querySelector('.msg-reactions');
   reactions?.replaceChildren(
     ...(m.reactions ?? []).map((r) => {
@@ -78,6 +84,47 @@ export function showMessage(node, m, viewer) {
     if (action === 'edit') button.hidden = !own;
     if (action === 'delete') button.hidden = !own && !viewer.moderator;
   }
+}
+
+/** The image types shown in place (the server serves them inline); other files are links. */
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+/** The largest an image is shown, in CSS pixels. */
+const MAX_IMAGE = { width: 400, height: 300 };
+
+/**
+ * An attachment as the log shows it: an image at most 400 × 300, its space reserved from its
+ * pixels before it loads, named by its file name; any other file a link named by its file name.
+ * @param {import('../domain/attachments.ts').Attachment} file
+ */
+function fileNode(file) {
+  if (IMAGE_TYPES.has(file.type) && file.width && file.height) {
+    const scale = Math.min(1, MAX_IMAGE.width / file.width, MAX_IMAGE.height / file.height);
+    const image = h('img', 'msg-image');
+    image.alt = file.name;
+    image.width = Math.max(1, Math.round(file.width * scale));
+    image.height = Math.max(1, Math.round(file.height * scale));
+    image.decoding = 'async';
+    image.src = urlOf(file);
+    return image;
+  }
+  const link = h('a', 'msg-file', file.name);
+  link.href = urlOf(file);
+  link.download = file.name;
+  const item = h('span', 'msg-file-item');
+  item.append(link, h('span', 'msg-file-size', sizeInWords(file.size)));
+  return item;
+}
+
+/** Where its bytes are, made here from its id. @param {{ id: string }} file */
+function urlOf(file) {
+  return `/api/attachments/${encodeURIComponent(file.id)}`;
+}
+
+/** "12 KB", "3.4 MB". @param {number} bytes */
+function sizeInWords(bytes) {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 /** @param {HTMLElement} node @param {string | null} ts null: not sent yet, shown as now */

@@ -18,6 +18,7 @@
  * @property {string} username the name it was written under
  * @property {string} text
  * @property {number} [replyTo] the message it answers
+ * @property {string[]} [attachments] the ids of the uploads it carries
  * @property {PendingState} state
  * @property {number} id the message's id once `sent`, else 0
  * @property {string} error why it `failed`, else ''
@@ -29,6 +30,22 @@ export function newClientId() {
   if (typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The `message` frame of one of ours, as sent and resent.
+ * @param {PendingMessage} pending
+ * @returns {import('./protocol.js').ClientFrame}
+ */
+export function messageFrame(pending) {
+  const { text, clientId, replyTo, attachments } = pending;
+  return {
+    type: 'message',
+    text,
+    client_id: clientId,
+    ...(replyTo === undefined ? {} : { reply_to: replyTo }),
+    ...(attachments === undefined ? {} : { attachments }),
+  };
 }
 
 /**
@@ -77,13 +94,14 @@ export class Outbox {
    * @param {string} username
    * @param {string} text
    * @param {PendingState} state `sending` when connected, else `waiting`
-   * @param {number} [replyTo]
+   * @param {{ replyTo?: number, attachments?: string[] }} [options]
    * @returns {PendingMessage}
    */
-  add(roomId, username, text, state, replyTo) {
+  add(roomId, username, text, state, options = {}) {
     /** @type {PendingMessage} */
     const pending = { clientId: newClientId(), roomId, username, text, state, id: 0, error: '' };
-    if (replyTo !== undefined) pending.replyTo = replyTo;
+    if (options.replyTo !== undefined) pending.replyTo = options.replyTo;
+    if (options.attachments?.length) pending.attachments = [...options.attachments];
     let room = this.#byRoom.get(roomId);
     if (!room) {
       room = new Map();

@@ -1,5 +1,6 @@
 import { EmbeddedBus } from '../../src/bus/embedded-bus.ts';
 import { AccountsService } from '../../src/history/accounts-service.ts';
+import { AttachmentsService } from '../../src/history/attachments-service.ts';
 import { EmbeddedHistoryClient } from '../../src/history/embedded-history-client.ts';
 import { HistoryService } from '../../src/history/history-service.ts';
 import { RoomsService } from '../../src/history/rooms-service.ts';
@@ -15,9 +16,16 @@ describeBackend('embedded', () => {
   });
   const accounts = new AccountsService(service.accounts, { log: log.apply });
   const rooms = new RoomsService(service.rooms, log.apply);
+  const attachments = new AttachmentsService(
+    service.attachments,
+    service.rooms,
+    log.apply,
+    service.blobs,
+    { unsentTtlMs: 3_600_000 },
+  );
   return Promise.resolve({
     buses: [bus, bus],
-    history: new EmbeddedHistoryClient(service, rooms),
+    history: new EmbeddedHistoryClient(service, rooms, attachments),
     accounts: [accounts, accounts],
     async close() {
       log.close();

@@ -18,6 +18,10 @@ export interface Deployment {
   historyDir: string;
   /** Every directory the deployment writes: DATA_DIRs, the nats-server's store. */
   dirs: string[];
+  /** NATS mode: the gateways' DATA_DIRs (they must keep nothing there). */
+  gatewayDirs: string[];
+  /** NATS mode: the nats-server's URL. */
+  natsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export async function startDeployment(
       urls: [chat.url],
       historyDir: chat.dataDir,
       dirs: [chat.dataDir],
+      gatewayDirs: [],
       close: () => chat.close(),
     };
   }
@@ -64,6 +69,8 @@ export async function startDeployment(
       urls: gateways.map((g) => g.url),
       historyDir: dirs[0]!,
       dirs: [...dirs, nats.storeDir],
+      gatewayDirs: dirs.slice(1),
+      natsUrl: nats.url,
       close,
     };
   } catch (error) {

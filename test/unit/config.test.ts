@@ -69,6 +69,26 @@ describe('configuration', () => {
     expect(loadConfig({ ROOM_CREATE_LIMIT: '0' }).roomCreateLimit).toBe(0);
   });
 
+  it('reads the upload limits: 25 MiB, 10 a minute, unsent kept 1 h; a bad value names its variable', () => {
+    expect(loadConfig({})).toMatchObject({
+      uploadMaxBytes: 26_214_400,
+      uploadRateLimit: 10,
+      uploadUnsentTtlMs: 3_600_000,
+    });
+    expect(
+      loadConfig({ UPLOAD_MAX_BYTES: '2MiB', UPLOAD_RATE_LIMIT: '0', UPLOAD_UNSENT_TTL: '5s' }),
+    ).toMatchObject({ uploadMaxBytes: 2_097_152, uploadRateLimit: 0, uploadUnsentTtlMs: 5000 });
+    for (const [name, value] of [
+      ['UPLOAD_MAX_BYTES', 'lots'],
+      ['UPLOAD_MAX_BYTES', '0'],
+      ['UPLOAD_RATE_LIMIT', '-1'],
+      ['UPLOAD_UNSENT_TTL', 'soon'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), name).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value }), name).toThrow(name);
+    }
+  });
+
   it('reads TRUST_PROXY as true, or a list of addresses, CIDRs and range names', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);

@@ -4,6 +4,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { accessChangeOf } from '../../domain/access-events.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
+import { withUrl } from '../../domain/attachments.ts';
 import type { ChangeRequest, ChangeResult, RoomChange } from '../../domain/changes.ts';
 import type { Message, MessageDraft } from '../../domain/message.ts';
 import { UnavailableError } from '../../errors.ts';
@@ -78,8 +79,9 @@ export class NatsBus implements MessageBus {
   }
 
   async publish(draft: MessageDraft): Promise<PublishResult> {
-    if (draft.replyTo !== undefined) {
-      // a reply's target is judged by the history service, which publishes it
+    if (draft.replyTo !== undefined || draft.attachments !== undefined) {
+      // a reply's target and a message's uploads are judged by the history service, which
+      // publishes it
       return askHistory(this.link, this.options.publishTimeoutMs, 'reply', draft);
     }
     if (this.closed || !this.link.isConnected()) {
@@ -319,6 +321,7 @@ export class NatsBus implements MessageBus {
       seq: msg.seq,
     };
     if (payload.reply_to !== undefined) message.reply_to = payload.reply_to;
+    if (payload.attachments !== undefined) message.attachments = payload.attachments.map(withUrl);
     this.listeners.deliver({ type: 'message', message });
   }
 

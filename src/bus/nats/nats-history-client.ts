@@ -1,3 +1,4 @@
+import type { AttachmentInfo, NewUpload } from '../../domain/attachments.ts';
 import type { Message, Tombstone } from '../../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../../domain/rooms.ts';
 import type { NatsLink } from '../../nats/connection.ts';
@@ -63,6 +64,14 @@ export class NatsHistoryClient implements HistoryClient {
 
   replay(request: ReplayRequest): Promise<Replay> {
     return this.call('replay', request);
+  }
+
+  recordUpload(upload: NewUpload, viewer: Viewer | null): Promise<AttachmentInfo> {
+    return this.call('record_upload', { upload, viewer });
+  }
+
+  async attachment(id: string, viewer: Viewer | null, username: string | null) {
+    return (await this.call('attachment', { id, viewer, username })) ?? undefined;
   }
 
   async isReady(): Promise<boolean> {

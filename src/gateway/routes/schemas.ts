@@ -25,6 +25,26 @@ export const roomSchema = {
   },
 } as const;
 
+/** An attachment's answer (the upload's, and each entry of a message's `attachments`). */
+export const attachmentSchema = {
+  $id: 'Attachment',
+  type: 'object',
+  required: ['id', 'name', 'type', 'size', 'url'],
+  properties: {
+    id: { type: 'string', description: 'URL-safe, 128 random bits' },
+    name: { type: 'string' },
+    type: {
+      type: 'string',
+      description:
+        'image/png, image/jpeg, image/gif or image/webp when the bytes begin as one; else application/octet-stream',
+    },
+    size: { type: 'integer', minimum: 0, description: 'bytes' },
+    width: { type: 'integer', minimum: 1, description: 'pixels (images)' },
+    height: { type: 'integer', minimum: 1, description: 'pixels (images)' },
+    url: { type: 'string', description: '/api/attachments/{id}' },
+  },
+} as const;
+
 export const messageSchema = {
   $id: 'Message',
   type: 'object',
@@ -54,6 +74,11 @@ export const messageSchema = {
           users: { type: 'array', items: { type: 'string' } },
         },
       },
+    },
+    attachments: {
+      type: 'array',
+      items: { $ref: 'Attachment#' },
+      description: '1-10 files, in the order sent (`text` may then be "")',
     },
   },
 } as const;

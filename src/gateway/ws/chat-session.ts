@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RawData } from 'ws';
 import type { HistoryClient, MessageBus } from '../../bus/types.ts';
 import type { Config } from '../../config.ts';
+import { isValidAttachmentList } from '../../domain/attachments.ts';
 import { checkMessageText } from '../../domain/message.ts';
+import type { MessageDraft } from '../../domain/message.ts';
 import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
@@ -251,8 +253,9 @@ export class ChatSession {
         return;
       }
       case 'message':
-        if (this.mayWrite(frame.client_id) && this.textFits(frame.text, frame.client_id)) {
-          this.publishMessage(frame.text, frame.client_id, frame.reply_to);
+        if (this.mayWrite(frame.client_id) && this.messageFits(frame)) {
+          const { text, client_id: clientId, reply_to: replyTo, attachments } = frame;
+          this.publishMessage({ text, clientId, replyTo, attachments });
         }
         return;
       case 'edit':
@@ -290,8 +293,20 @@ export class ChatSession {
     return problem === undefined;
   }
 
-  private publishMessage(text: string, clientId?: string, replyTo?: number): void {
-    const draft = { serverId: this.serverId, username: this.username, text, clientId, replyTo };
+  /** A message's text and attachments: with attachments, the text may be empty. */
+  private messageFits(frame: Extract<ClientFrame, { type: 'message' }>): boolean {
+    const clientId = frame.client_id;
+    if (frame.attachments === undefined) return this.textFits(frame.text, clientId);
+    if (!isValidAttachmentList(frame.attachments)) {
+      this.sendError('bad_attachment', ERRORS.bad_attachment.message, clientId);
+      return false;
+    }
+    return frame.text.trim() === '' || this.textFits(frame.text, clientId);
+  }
+
+  private publishMessage(message: Omit<MessageDraft, 'serverId' | 'username'>): void {
+    const clientId = message.clientId;
+    const draft = { serverId: this.serverId, username: this.username, ...message };
     this.deps.bus.publish(draft).then(
       ({ id, duplicate }) => {
         if (!duplicate) this.deps.metrics.messagesIn.inc();
@@ -303,7 +318,10 @@ export class ChatSession {
 
   private handleChange(frame: ChangeFrame): void {
     const clientId = frame.client_id;
-    if (frame.type === 'edit' && !this.textFits(frame.text, clientId)) return;
+    // an edit to empty text is storage's to judge: a message with attachments may have none
+    if (frame.type === 'edit' && frame.text.trim() !== '' && !this.textFits(frame.text, clientId)) {
+      return;
+    }
     if (frame.type === 'react' && !isOneEmoji(frame.emoji)) {
       this.sendError('bad_emoji', ERRORS.bad_emoji.message, clientId);
       return;
