@@ -77,7 +77,9 @@ const median = (values: number[]) => {
 };
 
 console.log(`chatroom vs plain ws (${new Date().toISOString()}, ${gitLine()})`);
-console.log(`machine: ${coresLine()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log(
+  `machine: ${coresLine()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+);
 console.log(`load before: ${loadLine()}; ${ROUNDS} round(s)${quick ? ', quick' : ''}\n`);
 const rows: string[] = [];
 for (const workload of WORKLOADS) {
@@ -117,5 +119,7 @@ for (const workload of WORKLOADS) {
       `${faults('chatroom')} | |`,
   );
 }
-console.log('\n| workload | figure | plain ws | chatroom | ratio |\n| --- | --- | --- | --- | --- |');
+console.log(
+  '\n| workload | figure | plain ws | chatroom | ratio |\n| --- | --- | --- | --- | --- |',
+);
 for (const row of rows) console.log(row);

@@ -9,7 +9,8 @@ import { joinAll, sentAt, stamp } from './client.ts';
 import { processCpuSeconds, processMemory } from './proc.ts';
 import { Samples } from './stats.ts';
 import type { LatencySummary } from './stats.ts';
-import { Deadline, now, sleep, waitFor } from './time.ts';
+import type { Deadline } from './time.ts';
+import { now, sleep, waitFor } from './time.ts';
 
 export interface FanoutLoad {
   rooms: number[];
