@@ -18,6 +18,7 @@ import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomMemberRoutes } from './routes/room-members.ts';
 import { roomRoutes } from './routes/rooms.ts';
+import { searchPageSchema, searchRoutes } from './routes/search.ts';
 import { errorSchema, messageSchema, roomSchema, tombstoneSchema } from './routes/schemas.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
@@ -93,6 +94,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addSchema(messageSchema);
   app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
+  app.addSchema(searchPageSchema);
   // Before every route, in this order (hooks of one kind run in the order they are added): the
   // safety headers, on every answer; who calls (the gate, which also documents it in each
   // route's schema); the REST rate limit keyed by that, and the CSRF refusal; then the 401s, so
@@ -195,6 +197,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     limitRoomCreation: security.limitRoomCreation,
   });
   roomMemberRoutes(app, { history, limitRoomCreation: security.limitRoomCreation });
+  searchRoutes(app, history);
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);

@@ -1,5 +1,6 @@
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
+import type { SearchPage, SearchRequest } from '../domain/history.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import type { HistoryService } from './history-service.ts';
 import type { RoomsService } from './rooms-service.ts';
@@ -57,6 +58,10 @@ export class EmbeddedHistoryClient implements HistoryClient {
 
   replay(request: ReplayRequest): Promise<Replay> {
     return this.call(() => this.history.replay(request));
+  }
+
+  search(request: SearchRequest): Promise<SearchPage> {
+    return this.call(() => this.history.search(request));
   }
 
   isReady(): Promise<boolean> {

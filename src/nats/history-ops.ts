@@ -15,7 +15,14 @@ import type {
   PasswordChange,
   RegisterRequest,
 } from '../domain/account-requests.ts';
-import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type {
+  MessagePage,
+  Replay,
+  ReplayRequest,
+  SearchHit,
+  SearchPage,
+  SearchRequest,
+} from '../domain/history.ts';
 import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
 import type { ChangeRequest, ChangeResult } from '../domain/changes.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
@@ -34,6 +41,7 @@ import {
   objectOf,
   optional,
   parsePayload,
+  tupleOf,
 } from './guards.ts';
 import type { Guard, Parsed } from './guards.ts';
 
@@ -81,6 +89,7 @@ export interface HistoryOps {
   /** `null`: no such message in the room, or deleted. */
   message: { request: { serverId: number; id: number }; reply: Message | null };
   replay: { request: ReplayRequest; reply: Replay };
+  search: { request: SearchRequest; reply: SearchPage };
   /** An edit, delete or reaction, judged and published by the history service. */
   change: { request: ChangeRequest; reply: ChangeResult };
   /** A message with `reply_to`, whose target the history service checks before publishing. */
@@ -160,6 +169,13 @@ const memberOf = objectOf<{ id: number; username: string; viewer: Viewer | null 
   id: isInteger,
   username: isString,
   viewer: isViewer,
+});
+
+const isSpan = tupleOf<[number, number]>(isInteger, isInteger);
+const isHit = objectOf<SearchHit>({
+  message: isMessage,
+  room: objectOf<{ id: number; name: string | null }>({ id: isInteger, name: nullable(isString) }),
+  matches: arrayOf(isSpan),
 });
 
 const CHECKS: {
@@ -242,6 +258,16 @@ const CHECKS: {
       moreUpdates: isBoolean,
       reset: isBoolean,
     }),
+  },
+  search: {
+    request: objectOf<SearchRequest>({
+      q: isString,
+      viewer: isViewer,
+      limit: isInteger,
+      before: optional(isInteger),
+      maxBytes: optional(isInteger),
+    }),
+    reply: objectOf<SearchPage>({ results: arrayOf(isHit), more: isBoolean }),
   },
   change: {
     request: isChangeRequest,

@@ -8,6 +8,7 @@ import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
 import { migrate } from './migrations.ts';
 import { RoomsStore } from './rooms-store.ts';
+import { SearchStore } from './search-store.ts';
 
 /** A message about to be stored; `id` is given when the log (JetStream) already numbered it. */
 export interface NewMessage {
@@ -52,6 +53,8 @@ export class SqliteStore {
   readonly rooms: RoomsStore;
   /** Accounts, tokens, invites and ended sessions, and the log of state events. */
   readonly accounts: AccountsStore;
+  /** The full-text index of the messages. */
+  readonly search: SearchStore;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -75,6 +78,7 @@ export class SqliteStore {
     this.accounts = new AccountsStore(db, this.rooms);
     this.reader = new MessageReader(db);
     this.changes = new ChangesStore(db, this.rooms);
+    this.search = new SearchStore(db, this.rooms, this.reader);
     this.stmt = {
       insertMessage: db.prepare<
         [number, number, string, string, string, string | null, number, number | null]

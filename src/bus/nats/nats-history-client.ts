@@ -8,6 +8,7 @@ import type {
   HistoryStatus,
 } from '../../nats/history-ops.ts';
 import { askHistory } from './ask-history.ts';
+import type { SearchPage, SearchRequest } from '../../domain/history.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
@@ -63,6 +64,10 @@ export class NatsHistoryClient implements HistoryClient {
 
   replay(request: ReplayRequest): Promise<Replay> {
     return this.call('replay', request);
+  }
+
+  search(request: SearchRequest): Promise<SearchPage> {
+    return this.call('search', request);
   }
 
   async isReady(): Promise<boolean> {
