@@ -3,44 +3,13 @@
  * two real (headless) Chromium pages by roles and accessible names; every wait is for what the
  * other page shows.
  */
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchBrowser,
-  openPage,
-  STARTUP_MS,
-  TEST_MS,
-  WAIT_MS,
-  waitForStatus,
-} from '../helpers/browser.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, joinAs, TEST_MS } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const chats: TestChat[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, STARTUP_MS + WAIT_MS);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-}, 2 * WAIT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-}, WAIT_MS);
-
-async function join(url: string, name: string): Promise<Page> {
-  const page = await openPage(browser, contexts, url);
-  const field = page.getByLabel('Name', { exact: true });
-  await field.fill(name);
-  await field.press('Enter');
-  await waitForStatus(page, 'Connected to #general');
-  return page;
-}
+const suite = browserSuite();
+const join = (url: string, name: string) => joinAs(suite, url, name);
 
 /** The log entry whose own text (not a quote of it) is `text`. */
 function message(page: Page, text: string): Locator {
@@ -69,8 +38,7 @@ async function act(entry: Locator, action: string): Promise<void> {
 
 describe('conversations on the page', { timeout: TEST_MS }, () => {
   it('replies, reacts, edits and deletes, seen at once on both pages', async () => {
-    const chat = await startTestChat();
-    chats.push(chat);
+    const chat = suite.closeAfter(await startTestChat());
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(alice, 'where is the plan?');
@@ -142,8 +110,7 @@ describe('conversations on the page', { timeout: TEST_MS }, () => {
   });
 
   it('says in words when a reaction is refused because its message was deleted meanwhile', async () => {
-    const chat = await startTestChat();
-    chats.push(chat);
+    const chat = suite.closeAfter(await startTestChat());
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(bob, 'soon gone');

@@ -10,7 +10,7 @@ import type {
   Locator,
   Page,
 } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 // Bounds for a machine that is busy with other suites (2 cores, several test runs at once).
 /** Launching Chromium. */
@@ -88,4 +88,54 @@ export async function expectOnScreen(page: Page, locator: Locator): Promise<void
     return hit !== null && element.contains(hit);
   });
   expect(reached).toBe(true);
+}
+
+/** What a test opens and the suite closes after it: a chat server, a socket. */
+interface Closable {
+  close(): unknown;
+}
+
+/**
+ * A suite's browser: Chromium launched once for the file; after each test, the pages (their
+ * browser contexts) and whatever it handed to `closeAfter` are closed.
+ */
+export function browserSuite() {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const opened: Closable[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, STARTUP_MS + WAIT_MS);
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await Promise.all(opened.splice(0).map((thing) => thing.close()));
+  }, 2 * WAIT_MS);
+  afterAll(async () => {
+    await browser?.close();
+  }, WAIT_MS);
+  return {
+    /** A fresh browser profile with the page at `url` open. */
+    open(url: string, device: BrowserContextOptions = {}): Promise<Page> {
+      if (!browser) throw new Error('the browser is not launched yet');
+      return openPage(browser, contexts, url, device);
+    },
+    closeAfter<T extends Closable>(thing: T): T {
+      opened.push(thing);
+      return thing;
+    },
+  };
+}
+
+/** Open mode: a fresh page that picked the display name `name` and joined #general. */
+export async function joinAs(
+  suite: ReturnType<typeof browserSuite>,
+  url: string,
+  name: string,
+): Promise<Page> {
+  const page = await suite.open(url);
+  const field = page.getByLabel('Name', { exact: true });
+  await field.fill(name);
+  await field.press('Enter');
+  await waitForStatus(page, 'Connected to #general');
+  return page;
 }
