@@ -56,6 +56,11 @@ export const ERRORS = {
     frame: false,
     message: 'Browser requests from this origin are not allowed',
   },
+  bad_query: {
+    status: 400,
+    frame: false,
+    message: 'A search query has 1-200 characters, at most 10 terms, and a word, a phrase or from:',
+  },
   internal: { status: 500, frame: false, message: 'Something went wrong on the server' },
   unauthenticated: {
     status: 401,

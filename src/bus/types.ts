@@ -15,6 +15,7 @@ import type {
   RegisterRequest,
 } from '../domain/account-requests.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type { SearchPage, SearchRequest } from '../domain/history.ts';
 import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
@@ -161,6 +162,11 @@ export interface HistoryClient {
     viewer: Viewer | null,
     username: string | null,
   ): Promise<AttachmentInfo | undefined>;
+  /**
+   * What a search finds among the messages the viewer may read now, newest first; rejects with
+   * `bad_query` for a query the contract refuses (NATS mode: no answer in time, `unavailable`).
+   */
+  search(request: SearchRequest): Promise<SearchPage>;
   isReady(): Promise<boolean>;
   /** Messages in the log not yet persisted (for the `history lag` metric). */
   lag(): Promise<number>;

@@ -3,6 +3,7 @@
  * replay. Plain data, the same in-process and over NATS.
  */
 import type { Message, Tombstone } from './message.ts';
+import type { Viewer } from './rooms.ts';
 
 export interface ReplayRequest {
   serverId: number;
@@ -47,4 +48,31 @@ export interface MessagePage {
   changedAfter?: number | undefined;
   /** Most bytes of JSON the page may take as one array: it then holds fewer than `limit`. */
   maxBytes?: number | undefined;
+}
+
+/** A search (contract, "Search"): `q` as sent; storage parses it again (search-query.ts). */
+export interface SearchRequest {
+  q: string;
+  /** Who asks (null: open mode's anonymous caller, who sees public rooms only). */
+  viewer: Viewer | null;
+  limit: number;
+  /** Only messages with an id below this (the last result of the page before). */
+  before?: number | undefined;
+  /** Most bytes of JSON the results may take as one array: the page then holds fewer. */
+  maxBytes?: number | undefined;
+}
+
+/** One message found: as REST shows it, its room, and where its matched words are. */
+export interface SearchHit {
+  message: Message;
+  /** `name` is null for a DM. */
+  room: { id: number; name: string | null };
+  /** [start, end) code-point offsets in `message.text` of each matched word, in order. */
+  matches: Array<[number, number]>;
+}
+
+/** Newest first; `more`: older results follow (ask again with `before=` the last one's id). */
+export interface SearchPage {
+  results: SearchHit[];
+  more: boolean;
 }

@@ -27,6 +27,7 @@ import {
   roomSchema,
   tombstoneSchema,
 } from './routes/schemas.ts';
+import { searchPageSchema, searchRoutes } from './routes/search.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
@@ -104,6 +105,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addSchema(messageSchema);
   app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
+  app.addSchema(searchPageSchema);
   // Before every route, in this order (hooks of one kind run in the order they are added): the
   // safety headers, on every answer; who calls (the gate, which also documents it in each
   // route's schema); the REST rate limit keyed by that, and the CSRF refusal; then the 401s, so
@@ -213,6 +215,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     maxBytes: config.uploadMaxBytes,
     limitUploads: security.limitUploads,
   });
+  searchRoutes(app, history);
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);

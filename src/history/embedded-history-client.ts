@@ -1,6 +1,7 @@
 import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
+import type { SearchPage, SearchRequest } from '../domain/history.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import type { AttachmentsService } from './attachments-service.ts';
 import type { HistoryService } from './history-service.ts';
@@ -68,6 +69,10 @@ export class EmbeddedHistoryClient implements HistoryClient {
 
   attachment(id: string, viewer: Viewer | null, username: string | null) {
     return this.call(() => this.attachments.readable(id, viewer, username));
+  }
+
+  search(request: SearchRequest): Promise<SearchPage> {
+    return this.call(() => this.history.search(request));
   }
 
   isReady(): Promise<boolean> {

@@ -97,6 +97,7 @@ export class NatsHistoryService {
       await this.applier.waitApplied(await lastSeqOf(this.link.jsm, request.serverId));
       return this.history.replay(request);
     },
+    search: (request) => this.history.search(request),
     status: async () => {
       const info = await this.link.jsm.streams.info(STREAM);
       return {

@@ -16,7 +16,14 @@ import type {
   PasswordChange,
   RegisterRequest,
 } from '../domain/account-requests.ts';
-import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
+import type {
+  MessagePage,
+  Replay,
+  ReplayRequest,
+  SearchHit,
+  SearchPage,
+  SearchRequest,
+} from '../domain/history.ts';
 import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
 import type { ChangeRequest, ChangeResult } from '../domain/changes.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
@@ -37,6 +44,7 @@ import {
   objectOf,
   optional,
   parsePayload,
+  tupleOf,
 } from './guards.ts';
 import type { Guard, Parsed } from './guards.ts';
 
@@ -84,6 +92,7 @@ export interface HistoryOps {
   /** `null`: no such message in the room, or deleted. */
   message: { request: { serverId: number; id: number }; reply: Message | null };
   replay: { request: ReplayRequest; reply: Replay };
+  search: { request: SearchRequest; reply: SearchPage };
   /** An edit, delete or reaction, judged and published by the history service. */
   change: { request: ChangeRequest; reply: ChangeResult };
   /**
@@ -178,6 +187,13 @@ const memberOf = objectOf<{ id: number; username: string; viewer: Viewer | null 
   viewer: isViewer,
 });
 
+const isSpan = tupleOf<[number, number]>(isInteger, isInteger);
+const isHit = objectOf<SearchHit>({
+  message: isMessage,
+  room: objectOf<{ id: number; name: string | null }>({ id: isInteger, name: nullable(isString) }),
+  matches: arrayOf(isSpan),
+});
+
 const CHECKS: {
   [Op in HistoryOp]: { request: Guard<HistoryRequest<Op>>; reply: Guard<HistoryReply<Op>> };
 } = {
@@ -258,6 +274,16 @@ const CHECKS: {
       moreUpdates: isBoolean,
       reset: isBoolean,
     }),
+  },
+  search: {
+    request: objectOf<SearchRequest>({
+      q: isString,
+      viewer: isViewer,
+      limit: isInteger,
+      before: optional(isInteger),
+      maxBytes: optional(isInteger),
+    }),
+    reply: objectOf<SearchPage>({ results: arrayOf(isHit), more: isBoolean }),
   },
   change: {
     request: isChangeRequest,

@@ -165,6 +165,40 @@ const MIGRATIONS: readonly Migration[] = [
     WHERE message_id IS NOT NULL;
   CREATE INDEX attachments_unsent ON attachments(created_at) WHERE message_id IS NULL;
   `,
+  `
+  -- search (see search-store.ts): a full-text index of the messages not deleted, their text and
+  -- author, kept by the triggers below in the transaction that writes the message, so an acked
+  -- message, edit or delete is searchable at once. External content: the index holds the words,
+  -- not a second copy of the text. unicode61 remove_diacritics 2 ignores case and diacritics;
+  -- prefix indexes of 2 and 3 characters serve word* queries.
+  CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, username,
+    content = 'messages', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+  );
+  -- deleted means gone: a delete takes the row's words out of the index's pages at once, instead
+  -- of marking them deleted until a merge (SQLite >= 3.44); secure_delete zeroes what it frees
+  INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+  -- segments are merged 8 at a time, not 4: fewer, bigger merges halve what indexing a message
+  -- costs in a big index (bench/search.ts), for a few more segments per query to look in
+  INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 8);
+  INSERT INTO messages_fts (rowid, text, username)
+    SELECT id, text, username FROM messages WHERE deleted = 0;
+  -- an external-content index is told the old values to remove: exactly what was indexed
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.deleted = 0 BEGIN
+    INSERT INTO messages_fts (rowid, text, username) VALUES (new.id, new.text, new.username);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, username, deleted ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text, username)
+      SELECT 'delete', old.id, old.text, old.username WHERE old.deleted = 0;
+    INSERT INTO messages_fts (rowid, text, username)
+      SELECT new.id, new.text, new.username WHERE new.deleted = 0;
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.deleted = 0 BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text, username)
+      VALUES ('delete', old.id, old.text, old.username);
+  END;
+  `,
 ];
 
 /**

@@ -48,6 +48,12 @@ export class RoomsStore {
         `SELECT ${ROOM_COLUMNS} WHERE archived = ? AND ${VISIBLE} ORDER BY id`,
       ),
       roomIds: db.prepare<[], { id: number }>('SELECT id FROM rooms ORDER BY id'),
+      readableIds: db.prepare<[number, string], { id: number }>(
+        `SELECT id FROM rooms WHERE ${VISIBLE}`,
+      ),
+      readableNamed: db.prepare<[string, number, string], { id: number }>(
+        `SELECT id FROM rooms WHERE name_key = ? AND ${VISIBLE}`,
+      ),
       roomCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM rooms'),
       archivedIds: db.prepare<[], { id: number }>('SELECT id FROM rooms WHERE archived = 1'),
       // keys made unique by the name-rules migration: `key NUL id` (migrations.ts)
@@ -107,6 +113,21 @@ export class RoomsStore {
     return canSee(room, viewer, viewer !== undefined && this.isMember(id, viewer.username))
       ? room
       : undefined;
+  }
+
+  /**
+   * The ids of the rooms a viewer may read (undefined: open mode's anonymous viewer), archived
+   * ones included; with `name`, only those of that name (after folding, as names are unique).
+   */
+  readableIds(viewer: Viewer | undefined, name?: string): number[] {
+    const admin = viewer?.admin ? 1 : 0;
+    // nobody is a member of anything as NUL: the anonymous viewer reads public rooms only
+    const username = viewer?.username ?? '\u0000';
+    const rows =
+      name === undefined
+        ? this.stmt.readableIds.all(admin, username)
+        : this.stmt.readableNamed.all(nameKey(name), admin, username);
+    return rows.map((row) => row.id);
   }
 
   ids(): number[] {

@@ -10,6 +10,7 @@ import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
 import { migrate } from './migrations.ts';
 import { RoomsStore } from './rooms-store.ts';
+import { SearchStore } from './search-store.ts';
 
 /** A message about to be stored; `id` is given when the log (JetStream) already numbered it. */
 export interface NewMessage {
@@ -58,6 +59,8 @@ export class SqliteStore {
   readonly accounts: AccountsStore;
   /** The metadata of uploads and of the attachments of messages. */
   readonly attachments: AttachmentsStore;
+  /** The full-text index of the messages. */
+  readonly search: SearchStore;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -82,6 +85,7 @@ export class SqliteStore {
     this.accounts = new AccountsStore(db, this.rooms, this.attachments);
     this.reader = new MessageReader(db, this.attachments);
     this.changes = new ChangesStore(db, this.rooms);
+    this.search = new SearchStore(db, this.rooms, this.reader);
     this.stmt = {
       insertMessage: db.prepare<
         [number, number, string, string, string, string | null, number, number | null]

@@ -10,6 +10,7 @@ import { createSignIn } from './auth.js';
 import { ChatConnection } from './connection.js';
 import { createComposer } from './composer.js';
 import { createDirectMessages } from './direct-messages.js';
+import { createJump } from './jump.js';
 import { createLog } from './log.js';
 import { createMessageActions } from './message-actions.js';
 import { createMembers } from './members.js';
@@ -18,6 +19,7 @@ import { createReply } from './reply.js';
 import { DEFAULT_CONFIG } from './protocol.js';
 import { createRoomMembers } from './room-members.js';
 import { createRooms } from './rooms.js';
+import { createSearch } from './search.js';
 import { createSidebar } from './sidebar.js';
 import { createStatus } from './status.js';
 import { createTypingIndicator } from './typing.js';
@@ -49,7 +51,7 @@ function moderator() {
   const room = rooms.current();
   return user !== null && (user.admin || (room?.owner != null && room.owner === user.username));
 }
-createLog(conn, { viewer: () => ({ me: me(), moderator: moderator() }) });
+const log = createLog(conn, { viewer: () => ({ me: me(), moderator: moderator() }) });
 const reply = createReply(conn);
 createMessageActions(conn, { me, reply: (id) => reply.start(id) });
 const members = createMembers(conn, {
@@ -88,6 +90,15 @@ const rooms = createRooms(conn, {
     composer.shown(title);
     roomMembers.shown(room);
   },
+});
+const jump = createJump(conn, {
+  select: (roomId) => rooms.openById(roomId),
+  reveal: log.reveal,
+  showError: status.showError,
+});
+createSearch({
+  roomLabel: (room) => rooms.label(room),
+  open: (roomId, id) => void jump.open(roomId, id),
 });
 const roomMembers = createRoomMembers(conn, {
   user: () => who.user(),

@@ -29,7 +29,8 @@
  * @property {{ messages: Message[], reset: boolean, more: boolean }} history the join's replay;
  *   `reset`: the server lost what this client had: forget the room's messages first; `more`:
  *   older ones follow as `page` events. Its `updates` follow as `update` and `delete` events
- * @property {{ messages: Message[] }} page messages of a catch-up page (REST `after=`)
+ * @property {{ messages: Message[] }} page messages of a catch-up page (REST `after=`), or given to
+ *   `showPage`
  * @property {Message} message a live message (ours too: see `pending` for its ack)
  * @property {Message} update a message changed (edited, reacted to, its quote changed): show
  *   it as it is now (it may be one not shown yet)

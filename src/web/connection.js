@@ -22,7 +22,7 @@ import { RoomCursor, restPages } from './cursor.js';
 import { Emitter } from './emitter.js';
 import { RoomFeed } from './feed.js';
 import { Outbox, messageFrame } from './outbox.js';
-import { CLOSE } from './protocol.js';
+import { FINAL_CLOSES } from './protocol.js';
 import { openSocket } from './socket.js';
 
 /** @typedef {import('./protocol.js').ClientFrame} ClientFrame */
@@ -36,14 +36,6 @@ import { openSocket } from './socket.js';
 /** @typedef {import('./connection-types.js').ConnectionState} ConnectionState */
 /** @typedef {import('./connection-types.js').ConnectionEvents} ConnectionEvents */
 /** @typedef {import('./connection-types.js').ConnectionOptions} ConnectionOptions */
-
-/** @type {ReadonlySet<number>} closes after which reconnecting would only be refused again */
-const FINAL_CLOSES = new Set([
-  CLOSE.unknownRoom,
-  CLOSE.badRequest,
-  CLOSE.unauthenticated,
-  CLOSE.forbidden,
-]);
 
 /** @extends {Emitter<ConnectionEvents>} */
 export class ChatConnection extends Emitter {
@@ -134,6 +126,14 @@ export class ChatConnection extends Emitter {
   /** A message of the current room as it is now, if held. @param {number} id */
   message(id) {
     return this.#messages.get(id);
+  }
+
+  /**
+   * Messages of the current room read over REST (older ones, to show one of them): merged with
+   * what is held, then told as a `page` event. @param {import('./protocol.js').Message[]} list
+   */
+  showPage(list) {
+    this.emit('page', { messages: this.#messages.merge(list) });
   }
 
   /**

@@ -191,6 +191,21 @@ export function createLog(conn, deps) {
     }
   }
 
+  /**
+   * Scrolls to a message of the log, focuses it and marks it as the one looked for (a search
+   * result). @param {number} id @returns {boolean} false: the log does not hold it
+   */
+  function reveal(id) {
+    const node = nodes.get(id);
+    if (!node) return false;
+    for (const old of log.querySelectorAll('.msg-found')) old.classList.remove('msg-found');
+    node.classList.add('msg-found');
+    node.tabIndex = -1;
+    node.scrollIntoView({ block: 'center' });
+    node.focus({ preventScroll: true });
+    return true;
+  }
+
   conn.on('room', (room) => {
     roomId = room.roomId;
     restart();
@@ -205,4 +220,5 @@ export function createLog(conn, deps) {
   conn.on('update', render);
   conn.on('delete', ({ id }) => remove(id));
   conn.on('pending', onPending);
+  return { reveal };
 }

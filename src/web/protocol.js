@@ -34,6 +34,14 @@ export const CLOSE = Object.freeze({
   tooSlow: 4408,
 });
 
+/** @type {ReadonlySet<number>} closes after which reconnecting would only be refused again */
+export const FINAL_CLOSES = new Set([
+  CLOSE.unknownRoom,
+  CLOSE.badRequest,
+  CLOSE.unauthenticated,
+  CLOSE.forbidden,
+]);
+
 /** The server's defaults, used until `GET /api/config` has answered. */
 export const DEFAULT_CONFIG = Object.freeze({
   max_message_chars: 4000,

@@ -7,6 +7,7 @@
 import * as api from './api.js';
 import { byId, h, lockIcon, storage } from './dom.js';
 import { CLOSE, dmPartner, roomTitle } from './protocol.js';
+import * as searchApi from './search-api.js';
 
 /** @typedef {import('./connection.js').ChatConnection} ChatConnection */
 /** @typedef {import('./protocol.js').Room} Room */
@@ -115,6 +116,30 @@ export function createRooms(conn, deps) {
     void load();
   }
 
+  /**
+   * Shows the room with this id: a listed one, else one read anew (a room made meanwhile, or an
+   * archived one, which is not listed). @param {number} id @returns {Promise<boolean>} false:
+   * it is not (any more) to be seen
+   */
+  async function openById(id) {
+    let found = rooms.find((r) => r.id === id);
+    if (!found && (await load())) found = rooms.find((r) => r.id === id);
+    found ??= (await searchApi.fetchRoom(id)) ?? undefined;
+    if (!found) return false;
+    select(found);
+    return true;
+  }
+
+  /**
+   * How the page names a room it may not have listed: as listed, else by its name (a DM not
+   * listed has none). @param {{ id: number, name: string | null }} r
+   */
+  function label(r) {
+    const listed = rooms.find((known) => known.id === r.id);
+    if (listed) return roomTitle(listed, deps.me());
+    return r.name === null ? 'Direct message' : `#${r.name}`;
+  }
+
   /** The room remembered from the last visit, else the first; undefined when there is none. */
   function remembered() {
     const id = Number(storage.get(ROOM_KEY));
@@ -172,5 +197,5 @@ export function createRooms(conn, deps) {
     void load();
   });
 
-  return { load, select, open, remembered, title, current: () => room };
+  return { load, select, open, openById, label, remembered, title, current: () => room };
 }

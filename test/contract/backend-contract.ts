@@ -8,6 +8,7 @@ import type { RoomChange } from '../../src/domain/changes.ts';
 import type { Message } from '../../src/domain/message.ts';
 import { ChatError } from '../../src/errors.ts';
 import type { AccountsClient } from '../../src/bus/types.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { describeAccounts } from './accounts-contract.ts';
 
 export interface Backend {
@@ -203,6 +204,41 @@ export function describeBackend(name: string, create: () => Promise<Backend>): v
       expect(after.map((m) => m.id)).toEqual(ids.slice(0, 2));
       const newest = await history.messages({ serverId: target, limit: 5, maxBytes: two - 1 });
       expect(newest.map((m) => m.id)).toEqual(ids.slice(4));
+    });
+
+    it('searches what it stored, newest first, with rooms and match offsets; refuses a bad query', async () => {
+      const roomName = `search-${name}`;
+      const target = (await history.createRoom(roomName, false, null)).id;
+      const word = `zebra${name.toLowerCase()}`;
+      const first = await bus.publish({ serverId: target, username: 'sam', text: `${word} one` });
+      const second = await other.publish({ serverId: target, username: 'Sue', text: `a ${word}` });
+      // NATS mode: found once the history service stored it
+      const page = await eventually(
+        () => history.search({ q: `${word} in:${roomName}`, viewer: null, limit: 10 }),
+        (found) => found.results.length === 2,
+      );
+      expect(page).toEqual({
+        results: [
+          {
+            message: expect.objectContaining({ id: second.id, text: `a ${word}` }),
+            room: { id: target, name: roomName },
+            matches: [[2, 2 + word.length]],
+          },
+          {
+            message: expect.objectContaining({ id: first.id, username: 'sam' }),
+            room: { id: target, name: roomName },
+            matches: [[0, word.length]],
+          },
+        ],
+        more: false,
+      });
+      const bySue = await history.search({ q: 'from:sue', viewer: null, limit: 1 });
+      expect(bySue.results.map((hit) => hit.message.id)).toEqual([second.id]);
+      await expect(
+        history.search({ q: `in:${roomName}`, viewer: null, limit: 10 }),
+      ).rejects.toSatisfy(
+        (error: unknown) => error instanceof ChatError && error.code === 'bad_query',
+      );
     });
 
     it('carries room events between gateways', async () => {

@@ -9,19 +9,11 @@
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { tinyPng } from '../helpers/attachments.ts';
-import { TEST_MS, waitForStatus, useBrowser } from '../helpers/browser.ts';
+import { browserSuite, joinAs, TEST_MS } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 
-const browser = useBrowser();
-
-async function join(url: string, name: string): Promise<Page> {
-  const page = await browser.open(url);
-  const field = page.getByLabel('Name', { exact: true });
-  await field.fill(name);
-  await field.press('Enter');
-  await waitForStatus(page, 'Connected to #general');
-  return page;
-}
+const suite = browserSuite();
+const join = (url: string, name: string) => joinAs(suite, url, name);
 
 /** The log entry whose own text (not a quote of it) is `text`. */
 function message(page: Page, text: string): Locator {
@@ -50,8 +42,7 @@ async function act(entry: Locator, action: string): Promise<void> {
 
 describe('conversations on the page', { timeout: TEST_MS }, () => {
   it('replies, reacts, edits and deletes, seen at once on both pages', async () => {
-    const chat = await startTestChat();
-    browser.closeAfter(chat);
+    const chat = suite.closeAfter(await startTestChat());
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(alice, 'where is the plan?');
@@ -123,8 +114,7 @@ describe('conversations on the page', { timeout: TEST_MS }, () => {
   });
 
   it('says in words when a reaction is refused because its message was deleted meanwhile', async () => {
-    const chat = await startTestChat();
-    browser.closeAfter(chat);
+    const chat = suite.closeAfter(await startTestChat());
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
     await send(bob, 'soon gone');
@@ -163,7 +153,7 @@ async function handOver(page: Page, how: 'paste' | 'drop', name: string): Promis
 describe('attachments on the page', { timeout: TEST_MS }, () => {
   it('attaches, removes, uploads and shows images and files on every page', async () => {
     const chat = await startTestChat();
-    browser.closeAfter(chat);
+    suite.closeAfter(chat);
     const alice = await join(chat.url, 'alice');
     const bob = await join(chat.url, 'bob');
 

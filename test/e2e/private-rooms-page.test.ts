@@ -6,19 +6,19 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { DESKTOP, TEST_MS, waitForStatus, useBrowser } from '../helpers/browser.ts';
+import { DESKTOP, TEST_MS, waitForStatus, browserSuite } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-const browser = useBrowser();
+const suite = browserSuite();
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat(env);
-  browser.closeAfter(chat);
+  suite.closeAfter(chat);
   return chat;
 }
 
-const open = (url: string) => browser.open(url, DESKTOP);
+const open = (url: string) => suite.open(url, DESKTOP);
 
 /** Creates an account on the form (the first of a server: the admin) and waits for #general. */
 async function createAccount(page: Page, username: string): Promise<void> {

@@ -12,21 +12,21 @@ import {
   TEST_MS,
   expectOnScreen,
   waitForStatus,
-  useBrowser,
+  browserSuite,
 } from '../helpers/browser.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-const browser = useBrowser();
+const suite = browserSuite();
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat({ AUTH: 'accounts', ...env });
-  browser.closeAfter(chat);
+  suite.closeAfter(chat);
   return chat;
 }
 
-const open = (url: string, device = DESKTOP) => browser.open(url, device);
+const open = (url: string, device = DESKTOP) => suite.open(url, device);
 
 /** "Password" is also part of "Current password" and "New password" in the account panel. */
 const usernameField = (page: Page) => page.getByLabel('Username', { exact: true });

@@ -90,33 +90,52 @@ export async function expectOnScreen(page: Page, locator: Locator): Promise<void
   expect(reached).toBe(true);
 }
 
+/** What a test opens and the suite closes after it: a chat server, a socket. */
+interface Closable {
+  close(): unknown;
+}
+
 /**
- * One Chromium for a test file: launched before its tests and closed after them; the browser
- * profiles a test opens (`open`) and the servers it hands to `closeAfter` are closed after it.
+ * A suite's browser: Chromium launched once for the file; after each test, the pages (their
+ * browser contexts) and whatever it handed to `closeAfter` are closed.
  */
-export function useBrowser() {
+export function browserSuite() {
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
-  const servers: Array<{ close(): Promise<void> }> = [];
+  const opened: Closable[] = [];
   beforeAll(async () => {
     browser = await launchBrowser();
   }, STARTUP_MS + WAIT_MS);
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
-    await Promise.all(servers.splice(0).map((server) => server.close()));
+    await Promise.all(opened.splice(0).map((thing) => thing.close()));
   }, 2 * WAIT_MS);
   afterAll(async () => {
     await browser?.close();
   }, WAIT_MS);
   return {
-    /** A fresh browser profile (its own cookies and localStorage) with `url` open. */
+    /** A fresh browser profile with the page at `url` open. */
     open(url: string, device: BrowserContextOptions = {}): Promise<Page> {
       if (!browser) throw new Error('the browser is not launched yet');
       return openPage(browser, contexts, url, device);
     },
-    closeAfter<T extends { close(): Promise<void> }>(server: T): T {
-      servers.push(server);
-      return server;
+    closeAfter<T extends Closable>(thing: T): T {
+      opened.push(thing);
+      return thing;
     },
   };
+}
+
+/** Open mode: a fresh page that picked the display name `name` and joined #general. */
+export async function joinAs(
+  suite: ReturnType<typeof browserSuite>,
+  url: string,
+  name: string,
+): Promise<Page> {
+  const page = await suite.open(url);
+  const field = page.getByLabel('Name', { exact: true });
+  await field.fill(name);
+  await field.press('Enter');
+  await waitForStatus(page, 'Connected to #general');
+  return page;
 }

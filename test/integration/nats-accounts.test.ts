@@ -13,6 +13,11 @@ import { runAdmin, spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { eventually } from '../helpers/eventually.ts';
+import {
+  natsAccountsEnv,
+  onGateway as on,
+  registeredOn as registered,
+} from '../helpers/nats-chat.ts';
 import { filesUnder } from '../helpers/history.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import type { ChatClient } from '../helpers/ws-client.ts';
@@ -30,18 +35,7 @@ const historyDir = tempDir();
 const gatewayDirs = [tempDir(), tempDir()] as const;
 const sockets: ChatClient[] = [];
 
-function env(dataDir: string): Record<string, string> {
-  return {
-    NATS_URL: nats.url,
-    DATA_DIR: dataDir,
-    AUTH: 'accounts',
-    REGISTRATION: 'open',
-    SESSION_SECRET: SECRET,
-    RATE_LIMIT: '0',
-    REST_RATE_LIMIT: '0',
-    NATS_REQUEST_TIMEOUT: '3s',
-  };
-}
+const env = (dataDir: string) => natsAccountsEnv(nats.url, dataDir, SECRET);
 
 const startHistory = () => spawnChat(env(historyDir), ['history']);
 
@@ -49,24 +43,10 @@ async function readyz(gateway: ChatProcess): Promise<number> {
   return (await fetch(`${gateway.url}/readyz`)).status;
 }
 
-/** The same session (its cookie) or token, used on another gateway. */
-function on(gateway: ChatProcess, client: ApiClient): ApiClient {
-  const copy = new ApiClient(gateway.url);
-  copy.cookie = client.cookie;
-  copy.bearer = client.bearer;
-  return copy;
-}
-
 async function joined(client: ApiClient): Promise<ChatClient> {
   const { client: socket } = await client.join(1);
   sockets.push(socket);
   return socket;
-}
-
-async function registered(gateway: ChatProcess, username: string, password = 'a good password') {
-  const client = new ApiClient(gateway.url);
-  await client.register(username, password);
-  return client;
 }
 
 /** Waits for the close the contract promises within 5 s of `since`; answers its code. */

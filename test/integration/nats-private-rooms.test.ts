@@ -14,6 +14,11 @@ import { spawnChat, tempDir } from '../helpers/chat-server.ts';
 import type { ChatProcess } from '../helpers/chat-server.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { eventually } from '../helpers/eventually.ts';
+import {
+  natsAccountsEnv,
+  onGateway as on,
+  registeredOn as registered,
+} from '../helpers/nats-chat.ts';
 import { TestNatsServer } from '../helpers/nats-server.ts';
 import type { ChatClient } from '../helpers/ws-client.ts';
 
@@ -27,19 +32,8 @@ let gatewayB: ChatProcess;
 let historyDir = tempDir();
 const sockets: ChatClient[] = [];
 
-function env(dataDir: string): Record<string, string> {
-  return {
-    NATS_URL: nats.url,
-    DATA_DIR: dataDir,
-    AUTH: 'accounts',
-    REGISTRATION: 'open',
-    SESSION_SECRET: SECRET,
-    RATE_LIMIT: '0',
-    REST_RATE_LIMIT: '0',
-    ROOM_CREATE_LIMIT: '0',
-    NATS_REQUEST_TIMEOUT: '3s',
-  };
-}
+const env = (dataDir: string) =>
+  natsAccountsEnv(nats.url, dataDir, SECRET, { ROOM_CREATE_LIMIT: '0' });
 
 async function ready(): Promise<void> {
   await eventually(
@@ -47,18 +41,6 @@ async function ready(): Promise<void> {
       Promise.all([gatewayA, gatewayB].map(async (g) => (await fetch(`${g.url}/readyz`)).status)),
     (statuses) => statuses.every((status) => status === 200),
   );
-}
-
-function on(gateway: ChatProcess, client: ApiClient): ApiClient {
-  const copy = new ApiClient(gateway.url);
-  copy.cookie = client.cookie;
-  return copy;
-}
-
-async function registered(gateway: ChatProcess, username: string): Promise<ApiClient> {
-  const client = new ApiClient(gateway.url);
-  await client.register(username, 'a good password');
-  return client;
 }
 
 async function joined(client: ApiClient, room: number): Promise<ChatClient> {

@@ -9,6 +9,7 @@ import type {
   HistoryStatus,
 } from '../../nats/history-ops.ts';
 import { askHistory } from './ask-history.ts';
+import type { SearchPage, SearchRequest } from '../../domain/history.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../types.ts';
 
 /** Asks the history service (any member of its queue group) over NATS request/reply. */
@@ -72,6 +73,10 @@ export class NatsHistoryClient implements HistoryClient {
 
   async attachment(id: string, viewer: Viewer | null, username: string | null) {
     return (await this.call('attachment', { id, viewer, username })) ?? undefined;
+  }
+
+  search(request: SearchRequest): Promise<SearchPage> {
+    return this.call('search', request);
   }
 
   async isReady(): Promise<boolean> {
