@@ -8,14 +8,7 @@
  * then its handler in the history service (the compiler asks for that too) and the client's
  * method that calls it.
  */
-import type { AccessSnapshot } from '../domain/access-events.ts';
 import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
-import type {
-  LoginRequest,
-  NewToken,
-  PasswordChange,
-  RegisterRequest,
-} from '../domain/account-requests.ts';
 import type {
   MessagePage,
   Replay,
@@ -24,9 +17,10 @@ import type {
   SearchPage,
   SearchRequest,
 } from '../domain/history.ts';
-import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/identity.ts';
 import type { ChangeRequest, ChangeResult } from '../domain/changes.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
+import { ACCOUNT_CHECKS, isNull, noArguments } from './account-ops.ts';
+import type { AccountOps, NoArguments } from './account-ops.ts';
 import { isChangeRequest } from './change-request.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
@@ -49,6 +43,8 @@ import {
 import type { Guard, Parsed } from './guards.ts';
 
 /** What `status` answers: how far persistence is behind the stream. */
+export type { NoArguments } from './account-ops.ts';
+
 export interface HistoryStatus {
   /** Messages in the stream not yet persisted. */
   lag: number;
@@ -58,10 +54,7 @@ export interface HistoryStatus {
   writable: boolean;
 }
 
-/** The request of an operation that needs no arguments: `{}`. */
-export type NoArguments = Record<string, never>;
-
-export interface HistoryOps {
+export interface HistoryOps extends AccountOps {
   // rooms: `viewer` is who asks (null: open mode's anonymous caller)
   rooms: { request: { viewer: Viewer | null; archived: boolean }; reply: Room[] };
   room_count: { request: NoArguments; reply: number };
@@ -111,26 +104,6 @@ export interface HistoryOps {
     reply: AttachmentInfo | null;
   };
   status: { request: NoArguments; reply: HistoryStatus };
-  // accounts (the AccountsClient port): a password travels only to the history service
-  register: { request: RegisterRequest; reply: User };
-  login: { request: LoginRequest; reply: User };
-  change_password: { request: PasswordChange; reply: number };
-  end_session: { request: { sid: string; until: number }; reply: null };
-  create_token: { request: NewToken; reply: TokenInfo };
-  list_tokens: { request: { username: string }; reply: TokenInfo[] };
-  revoke_token: { request: { username: string; id: string }; reply: null };
-  create_invite: { request: { by: string }; reply: Invite };
-  revoke_invite: { request: { by: string; code: string }; reply: null };
-  set_disabled: { request: { by: string; username: string; disabled: boolean }; reply: User };
-  /** `null`: no such user. */
-  user: { request: { username: string }; reply: User | null };
-  record_user: { request: { username: string }; reply: null };
-  /** The access state as of `position`, which is at least `after` (stream sequences). */
-  access_snapshot: { request: { after: number }; reply: AccessSnapshot };
-  has_users: { request: NoArguments; reply: boolean };
-  // the operator commands, run beside a NATS-mode deployment (`chatroom admin …`)
-  operator_invite: { request: NoArguments; reply: Invite };
-  reset_password: { request: { username: string; password: string }; reply: User };
 }
 
 export type HistoryOp = keyof HistoryOps;
@@ -149,36 +122,6 @@ export type HistoryHandlers = {
   [Op in HistoryOp]: (request: HistoryRequest<Op>) => HistoryReply<Op> | Promise<HistoryReply<Op>>;
 };
 
-const noArguments = (value: unknown): value is NoArguments => isRecord(value);
-const isNull = (value: unknown): value is null => value === null;
-const isPolicy = (value: unknown): value is RegistrationPolicy =>
-  value === 'invite' || value === 'open' || value === 'closed';
-
-const isUser = objectOf<User>({
-  username: isString,
-  admin: isBoolean,
-  disabled: isBoolean,
-  created_at: isString,
-});
-const isInvite = objectOf<Invite>({ code: isString, expires_at: isString });
-const isTokenInfo = objectOf<TokenInfo>({ id: isString, name: isString, created_at: isString });
-const isSnapshot = objectOf<AccessSnapshot>({
-  position: isInteger,
-  ended_sessions: arrayOf(
-    objectOf<{ sid: string; until: number }>({ sid: isString, until: isInteger }),
-  ),
-  resets: arrayOf(
-    objectOf<{ username: string; at: number; keep_sid: string | null }>({
-      username: isString,
-      at: isInteger,
-      keep_sid: nullable(isString),
-    }),
-  ),
-  revoked_tokens: arrayOf(isString),
-  disabled_users: arrayOf(isString),
-  archived_rooms: arrayOf(isInteger),
-});
-const byUsername = objectOf<{ username: string }>({ username: isString });
 const isViewer = nullable(objectOf<Viewer>({ username: isString, admin: isBoolean }));
 const inRoom = objectOf<{ id: number; viewer: Viewer | null }>({ id: isInteger, viewer: isViewer });
 const memberOf = objectOf<{ id: number; username: string; viewer: Viewer | null }>({
@@ -197,6 +140,7 @@ const isHit = objectOf<SearchHit>({
 const CHECKS: {
   [Op in HistoryOp]: { request: Guard<HistoryRequest<Op>>; reply: Guard<HistoryReply<Op>> };
 } = {
+  ...ACCOUNT_CHECKS,
   rooms: {
     request: objectOf<{ viewer: Viewer | null; archived: boolean }>({
       viewer: isViewer,
@@ -318,75 +262,6 @@ const CHECKS: {
   status: {
     request: noArguments,
     reply: objectOf<HistoryStatus>({ lag: isInteger, persisted: isInteger, writable: isBoolean }),
-  },
-  register: {
-    request: objectOf<RegisterRequest>({
-      username: isString,
-      password: isString,
-      invite: optional(isString),
-      registration: isPolicy,
-    }),
-    reply: isUser,
-  },
-  login: {
-    request: objectOf<LoginRequest>({ username: isString, password: isString, address: isString }),
-    reply: isUser,
-  },
-  change_password: {
-    request: objectOf<PasswordChange>({
-      username: isString,
-      current: isString,
-      next: isString,
-      keepSid: nullable(isString),
-    }),
-    reply: isInteger,
-  },
-  end_session: {
-    request: objectOf<{ sid: string; until: number }>({ sid: isString, until: isInteger }),
-    reply: isNull,
-  },
-  create_token: {
-    request: objectOf<NewToken>({
-      id: isString,
-      username: isString,
-      name: isString,
-      tokenHash: isString,
-      createdAt: isString,
-    }),
-    reply: isTokenInfo,
-  },
-  list_tokens: { request: byUsername, reply: arrayOf(isTokenInfo) },
-  revoke_token: {
-    request: objectOf<{ username: string; id: string }>({ username: isString, id: isString }),
-    reply: isNull,
-  },
-  create_invite: { request: objectOf<{ by: string }>({ by: isString }), reply: isInvite },
-  revoke_invite: {
-    request: objectOf<{ by: string; code: string }>({ by: isString, code: isString }),
-    reply: isNull,
-  },
-  set_disabled: {
-    request: objectOf<{ by: string; username: string; disabled: boolean }>({
-      by: isString,
-      username: isString,
-      disabled: isBoolean,
-    }),
-    reply: isUser,
-  },
-  user: { request: byUsername, reply: nullable(isUser) },
-  record_user: { request: byUsername, reply: isNull },
-  access_snapshot: {
-    request: objectOf<{ after: number }>({ after: isInteger }),
-    reply: isSnapshot,
-  },
-  has_users: { request: noArguments, reply: isBoolean },
-  operator_invite: { request: noArguments, reply: isInvite },
-  reset_password: {
-    request: objectOf<{ username: string; password: string }>({
-      username: isString,
-      password: isString,
-    }),
-    reply: isUser,
   },
 };
 
