@@ -184,6 +184,9 @@ const MIGRATIONS: readonly Migration[] = [
   INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 8);
   INSERT INTO messages_fts (rowid, text, username)
     SELECT id, text, username FROM messages WHERE deleted = 0;
+  -- merged into one segment now: else the segments of that bulk insert are merged bit by bit by
+  -- the writes that follow, which then take ten times as long for a while (measured at 200,000)
+  INSERT INTO messages_fts (messages_fts) VALUES ('optimize');
   -- an external-content index is told the old values to remove: exactly what was indexed
   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.deleted = 0 BEGIN
     INSERT INTO messages_fts (rowid, text, username) VALUES (new.id, new.text, new.username);
