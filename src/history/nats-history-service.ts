@@ -91,10 +91,20 @@ export class NatsHistoryService {
     record_upload: ({ upload, viewer }) => this.attachments.record(upload, viewer),
     attachment: ({ id, viewer, username }) =>
       this.attachments.readable(id, viewer, username) ?? null,
-    messages: (page) => this.history.messages(page),
-    message: ({ serverId, id }) => this.history.message(serverId, id) ?? null,
+    // Reads hold every message acked before them (read your writes): a message is acked once
+    // in the stream, and may not be applied here yet.
+    messages: async (page) => {
+      await this.caughtUp(page.serverId);
+      return this.history.messages(page);
+    },
+    message: async ({ serverId, id }) => {
+      const found = this.history.message(serverId, id);
+      if (found) return found;
+      await this.caughtUp(serverId);
+      return this.history.message(serverId, id) ?? null;
+    },
     replay: async (request) => {
-      await this.applier.waitApplied(await lastSeqOf(this.link.jsm, request.serverId));
+      await this.caughtUp(request.serverId);
       return this.history.replay(request);
     },
     search: (request) => this.history.search(request),
@@ -111,6 +121,11 @@ export class NatsHistoryService {
       (seq) => this.applier.waitApplied(seq),
     ),
   };
+
+  /** Resolves once every message of the room in the stream now is applied here. */
+  private async caughtUp(serverId: number): Promise<void> {
+    await this.applier.waitApplied(await lastSeqOf(this.link.jsm, serverId));
+  }
 
   constructor(
     private readonly history: HistoryService,

@@ -157,6 +157,28 @@ export function conversationSuite(mode: Mode): void {
     });
   });
 
+  describe('reading your writes', () => {
+    it('a message or reply acked is in REST at once, on any gateway', async () => {
+      const room = await createRoom(deployment.urls[0]!, 'read-your-writes');
+      const { client } = await join(room, 'ann');
+      const { client: busy } = await join(room, 'bob');
+      const first = await client.say('first');
+      for (let i = 0; i < 20; i++) {
+        // a backlog for storage to work through before this message, sent without waiting
+        for (let j = 0; j < 100; j++) busy.send({ type: 'message', text: `backlog ${i}.${j}` });
+        const frame =
+          i % 2 === 0
+            ? { type: 'message', text: `plain ${i}` }
+            : { type: 'message', text: `reply ${i}`, reply_to: first.id };
+        const ack = await acked(client, frame);
+        expect((await api(`/api/servers/${room}/messages/${ack.id}`)).status, `#${i}`).toBe(200);
+        const page = (await api(`/api/servers/${room}/messages?after=${ack.id - 1}&limit=1`))
+          .body as Message[];
+        expect(page.map((m) => m.id)).toEqual([ack.id]);
+      }
+    });
+  });
+
   describe('edits', () => {
     it('reach everyone with a new seq, change REST, and are refused to others, unknown ids and bad text', async () => {
       const room = await createRoom(deployment.urls[0]!, 'edits');
