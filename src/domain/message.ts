@@ -15,6 +15,10 @@ export interface Message {
   quote?: Quote;
   /** One entry per emoji that has users, in order of first use. */
   reactions?: Reaction[];
+  /** Users mentioned (domain/mentions.ts), sorted by code point, each once; absent: none. */
+  mentions?: string[];
+  /** Only when `@room` or `@everyone` is used. */
+  mention_room?: true;
 }
 
 export interface Quote {

@@ -18,7 +18,14 @@ import { configRoutes } from './routes/config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roomMemberRoutes } from './routes/room-members.ts';
 import { roomRoutes } from './routes/rooms.ts';
-import { errorSchema, messageSchema, roomSchema, tombstoneSchema } from './routes/schemas.ts';
+import {
+  errorSchema,
+  messageSchema,
+  roomSchema,
+  tombstoneSchema,
+  unreadCountsSchema,
+} from './routes/schemas.ts';
+import { unreadRoutes } from './routes/unread.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
@@ -26,6 +33,7 @@ import { registerSecurity } from './security.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import type { ChatSession } from './ws/chat-session.ts';
 import { RoomHub } from './ws/room-hub.ts';
+import { UnreadHub } from './ws/unread-hub.ts';
 import { registerWebSocketRoute } from './ws/ws-route.ts';
 
 export interface GatewayDeps {
@@ -42,6 +50,7 @@ export interface GatewayDeps {
 export interface Gateway {
   app: FastifyInstance;
   hub: RoomHub<ChatSession>;
+  unread: UnreadHub;
   metrics: GatewayMetrics;
 }
 
@@ -88,11 +97,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     app.log,
   );
+  const unread = new UnreadHub(bus, history, { liveMentions: bus.liveMentions }, app.log);
 
   app.addSchema(roomSchema);
   app.addSchema(messageSchema);
   app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
+  app.addSchema(unreadCountsSchema);
   // Before every route, in this order (hooks of one kind run in the order they are added): the
   // safety headers, on every answer; who calls (the gate, which also documents it in each
   // route's schema); the REST rate limit keyed by that, and the CSRF refusal; then the 401s, so
@@ -147,6 +158,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         { name: 'rooms' },
         { name: 'members' },
         { name: 'messages' },
+        { name: 'unread' },
         { name: 'health' },
       ].concat(auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : []),
       ...securitySchemes(config),
@@ -172,6 +184,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         session.close(CLOSE.goingAway, 'server shutting down');
       }
       hub.close();
+      unread.close();
       for (const client of this.websocketServer.clients) {
         client.close(CLOSE.goingAway, 'server shutting down');
       }
@@ -185,6 +198,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     bus,
     history,
     hub,
+    unread,
     metrics,
     log: app.log,
     origins: security.origins,
@@ -195,6 +209,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     limitRoomCreation: security.limitRoomCreation,
   });
   roomMemberRoutes(app, { history, limitRoomCreation: security.limitRoomCreation });
+  unreadRoutes(app, { history });
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);
@@ -203,5 +218,5 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   webRoutes(app, { mode: config.auth, accounts: deps.accounts });
   registerWebSocketRoute(app, { ...sessionDeps, auth });
 
-  return { app, hub, metrics };
+  return { app, hub, unread, metrics };
 }

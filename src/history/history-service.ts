@@ -5,6 +5,7 @@ import type { Message, Tombstone } from '../domain/message.ts';
 import type { StateEvent } from '../domain/access-events.ts';
 import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
+import type { ReadersStore } from '../store/readers-store.ts';
 import type { RoomsStore } from '../store/rooms-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
 import type { TranscriptStore } from '../store/transcript.ts';
@@ -81,6 +82,11 @@ export class HistoryService implements DurableLog {
   /** Rooms and members, in the same database (RoomsService's store). */
   get rooms(): RoomsStore {
     return this.store.rooms;
+  }
+
+  /** Mentions, read markers, levels and joined public rooms (ReadersService's store). */
+  get readers(): ReadersStore {
+    return this.store.readers;
   }
 
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */

@@ -6,6 +6,7 @@
  */
 import type { Message, Quote, Reaction, Tombstone } from '../domain/message.ts';
 import type { Room } from '../domain/rooms.ts';
+import { isNotifyLevel } from '../domain/notify.ts';
 
 export type Guard<T> = (value: unknown) => value is T;
 
@@ -68,7 +69,13 @@ export const isMessage: Guard<Message> = objectOf<Message>({
   reactions: optional(
     arrayOf(objectOf<Reaction>({ emoji: isString, count: isInteger, users: arrayOf(isString) })),
   ),
+  mentions: optional(arrayOf(isString)),
+  mention_room: optional(isTrue),
 });
+
+function isTrue(value: unknown): value is true {
+  return value === true;
+}
 
 export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({
   id: isInteger,
@@ -76,7 +83,7 @@ export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({
   username: isString,
   ts: isString,
   seq: isInteger,
-  deleted: (value): value is true => value === true,
+  deleted: isTrue,
 });
 
 /** A message or, once deleted, its tombstone. */
@@ -92,6 +99,10 @@ export const isRoom: Guard<Room> = objectOf<Room>({
   archived: isBoolean,
   owner: nullable(isString),
   members: optional(arrayOf(isString)),
+  unread: optional(isInteger),
+  mentions: optional(isInteger),
+  last_read: optional(isInteger),
+  notify: optional(isNotifyLevel),
 });
 
 const decoder = new TextDecoder();

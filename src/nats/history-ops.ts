@@ -20,6 +20,8 @@ import type { Invite, RegistrationPolicy, TokenInfo, User } from '../domain/iden
 import type { ChangeRequest, ChangeResult } from '../domain/changes.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import { isChangeRequest } from './change-request.ts';
+import { READER_CHECKS } from './reader-ops.ts';
+import type { ReaderOps } from './reader-ops.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
@@ -50,9 +52,13 @@ export interface HistoryStatus {
 /** The request of an operation that needs no arguments: `{}`. */
 export type NoArguments = Record<string, never>;
 
-export interface HistoryOps {
-  // rooms: `viewer` is who asks (null: open mode's anonymous caller)
-  rooms: { request: { viewer: Viewer | null; archived: boolean }; reply: Room[] };
+export interface HistoryOps extends ReaderOps {
+  // rooms: `viewer` is who asks (null: open mode's anonymous caller); with `reader`, each room
+  // has that user's counts, marker and level
+  rooms: {
+    request: { viewer: Viewer | null; archived: boolean; reader?: string };
+    reply: Room[];
+  };
   room_count: { request: NoArguments; reply: number };
   /** `null`: no such room, or one the viewer may not see. */
   room: { request: { id: number; viewer: Viewer | null }; reply: Room | null };
@@ -166,9 +172,10 @@ const CHECKS: {
   [Op in HistoryOp]: { request: Guard<HistoryRequest<Op>>; reply: Guard<HistoryReply<Op>> };
 } = {
   rooms: {
-    request: objectOf<{ viewer: Viewer | null; archived: boolean }>({
+    request: objectOf<{ viewer: Viewer | null; archived: boolean; reader?: string }>({
       viewer: isViewer,
       archived: isBoolean,
+      reader: optional(isString),
     }),
     reply: arrayOf(isRoom),
   },
@@ -330,6 +337,7 @@ const CHECKS: {
     }),
     reply: isUser,
   },
+  ...READER_CHECKS,
 };
 
 export function isHistoryOp(name: string): name is HistoryOp {

@@ -8,9 +8,11 @@ import type {
   StateEvent,
 } from '../domain/access-events.ts';
 import { isRoomStateEvent } from '../domain/rooms.ts';
+import { isReaderEvent } from '../domain/unread.ts';
 import type { Room, RoomRefusal } from '../domain/rooms.ts';
 import type { TokenInfo, User } from '../domain/identity.ts';
 import { nameKey } from '../domain/names.ts';
+import type { ReadersStore } from './readers-store.ts';
 import type { RoomsStore } from './rooms-store.ts';
 
 /** A user with their password hash, for verifying a login (never sent anywhere). */
@@ -62,6 +64,7 @@ export class AccountsStore {
   constructor(
     private readonly db: Database.Database,
     private readonly rooms: RoomsStore,
+    private readonly readers: ReadersStore,
   ) {
     this.stmt = {
       userByKey: db.prepare<[string], UserRow>(
@@ -128,7 +131,11 @@ export class AccountsStore {
       ),
     };
     this.applyInTransaction = db.transaction((event: StateEvent) => {
-      const result = isRoomStateEvent(event) ? this.rooms.write(event) : this.write(event);
+      const result = isRoomStateEvent(event)
+        ? this.rooms.write(event)
+        : isReaderEvent(event)
+          ? this.readers.write(event)
+          : this.write(event);
       if (result.ok) this.appendChange(event);
       return result;
     });
@@ -192,6 +199,7 @@ export class AccountsStore {
         return this.register(event);
       case 'user_seen':
         s.insertSeenUser.run(event.username, nameKey(event.username), event.created_at);
+        this.readers.addReader(event.username);
         return { ok: true };
       case 'password_changed':
         return changed(
@@ -253,6 +261,7 @@ export class AccountsStore {
       this.userCount() === 0 ? 1 : 0,
       event.created_at,
     );
+    this.readers.addReader(event.username);
     return { ok: true };
   }
 
