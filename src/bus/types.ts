@@ -181,10 +181,11 @@ export interface HistoryClient {
   /** Messages in the log not yet persisted (for the `history lag` metric). */
   lag(): Promise<number>;
   /**
-   * The user's rooms with their counts. `enter`: a room the user opens now (a public one joins
-   * their rooms; in open mode the user becomes known).
+   * The user's rooms with their counts, once storage has applied the log up to `after`.
+   * `enter`: a room the user opens now (a public one joins their rooms; in open mode the user
+   * becomes known).
    */
-  unreadState(username: string, enter?: number): Promise<RoomUnread[]>;
+  unreadState(username: string, enter: number | undefined, after: number): Promise<RoomUnread[]>;
   /**
    * Counts of (username, room) pairs, null where the room is not the user's, once storage has
    * applied the log up to `after` (NATS mode: a stream sequence the asker saw).

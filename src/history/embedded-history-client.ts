@@ -74,7 +74,7 @@ export class EmbeddedHistoryClient implements HistoryClient {
     return Promise.resolve(0);
   }
 
-  unreadState(username: string, enter?: number) {
+  unreadState(username: string, enter: number | undefined) {
     return this.readers.state(username, enter);
   }
 

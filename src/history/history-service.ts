@@ -206,8 +206,13 @@ export class HistoryService implements DurableLog {
     const stored = this.store.transaction(() => {
       const messages: Message[] = [];
       for (const entry of entries) {
-        if (entry.kind === 'message') messages.push(this.store.insertOne(entry.message));
-        else if (entry.kind === 'access') {
+        if (entry.kind === 'message') {
+          const { id, server_id: serverId } = entry.message;
+          // anyone who may publish on chat.* could name a room that does not exist
+          if (this.store.rooms.get(serverId, 'anyone')) {
+            messages.push(this.store.insertOne(entry.message));
+          } else this.log.warn({ seq: id, serverId }, 'skipping a message for an unknown room');
+        } else if (entry.kind === 'access') {
           outcomes.access.set(entry.seq, this.store.accounts.apply(entry.event));
         } else {
           const outcome = this.store.changes.apply(

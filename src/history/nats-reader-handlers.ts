@@ -14,7 +14,10 @@ export function readerHandlers(
   caughtUp: (seq: number) => Promise<void>,
 ): Pick<HistoryHandlers, keyof ReaderOps> {
   return {
-    unread_state: ({ username, enter }) => readers().state(username, enter ?? undefined),
+    unread_state: async ({ username, enter, after }) => {
+      await caughtUp(after);
+      return readers().state(username, enter ?? undefined);
+    },
     unread_counts: async ({ pairs, after }) => {
       await caughtUp(after);
       return readers().counts(pairs);

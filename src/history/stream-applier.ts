@@ -159,15 +159,9 @@ export class StreamApplier {
         fresh.push({ kind: 'change', seq: msg.seq, request, at });
         continue;
       }
-      const payload = entry.payload;
-      if (!this.history.rooms.get(payload.server_id, 'anyone')) {
-        this.log.warn(
-          { seq: msg.seq, serverId: payload.server_id },
-          'skipping a message for an unknown room',
-        );
-        continue;
-      }
-      fresh.push({ kind: 'message', message: { id: msg.seq, ...payload } });
+      // a message of a room made earlier in this batch: whether the room exists is asked when
+      // the batch is applied, in order (HistoryService.applyStream)
+      fresh.push({ kind: 'message', message: { id: msg.seq, ...entry.payload } });
     }
     if (highest <= this.applied) return { access: new Map(), changes: new Map() };
     return this.history.applyStream(fresh, highest);

@@ -18,9 +18,14 @@ import { arrayOf, isBoolean, isInteger, isString, nullable, objectOf, tupleOf } 
 import type { Guard } from './guards.ts';
 
 export interface ReaderOps {
-  /** The user's rooms with counts; `enter`: a room they open now (a public one joins). */
-  unread_state: { request: { username: string; enter: number | null }; reply: RoomUnread[] };
-  /** Answered once the history service applied the stream up to `after`. */
+  /**
+   * The user's rooms with counts, once applied up to `after`; `enter`: a room they open now (a
+   * public one joins).
+   */
+  unread_state: {
+    request: { username: string; enter: number | null; after: number };
+    reply: RoomUnread[];
+  };
   unread_counts: {
     request: { pairs: Array<[string, number]>; after: number };
     reply: Array<RoomUnread | null>;
@@ -62,9 +67,10 @@ const isRoomUnread = objectOf<RoomUnread>({ ...countFields, notify: isNotifyLeve
 
 export const READER_CHECKS: Checks = {
   unread_state: {
-    request: objectOf<{ username: string; enter: number | null }>({
+    request: objectOf<{ username: string; enter: number | null; after: number }>({
       username: isString,
       enter: nullable(isInteger),
+      after: isInteger,
     }),
     reply: arrayOf(isRoomUnread),
   },

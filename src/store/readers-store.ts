@@ -40,10 +40,9 @@ export class ReadersStore {
     private readonly rooms: RoomsStore,
   ) {
     this.stmt = {
-      // the counter of ids (stream_position in NATS mode, the newest id in embedded mode)
-      counter: db.prepare<[], { n: number }>(
-        'SELECT max(coalesce((SELECT applied_seq FROM stream_position WHERE id = 1), 0), coalesce((SELECT max(id) FROM messages), 0)) AS n',
-      ),
+      // the newest message id of all rooms: the same at the same point of the log, however the
+      // log was batched (so a store rebuilt from the stream has the same readers)
+      counter: db.prepare<[], { n: number }>('SELECT coalesce(max(id), 0) AS n FROM messages'),
       addReader: db.prepare<[string, string, number]>(
         'INSERT OR IGNORE INTO readers (username, name_key, read_from) VALUES (?, ?, ?)',
       ),
@@ -91,7 +90,7 @@ export class ReadersStore {
     };
   }
 
-  /** The counter of ids now: a user who appears now starts reading every room from here. */
+  /** The newest message id now: a user who appears now starts reading every room from here. */
   counter(): number {
     return this.stmt.counter.get()?.n ?? 0;
   }

@@ -8,13 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../src/domain/message.ts';
 import type { Room } from '../../src/domain/rooms.ts';
-import type { ServerFrame } from '../../src/protocol.ts';
 import { ApiClient, startAccountsChat } from '../helpers/accounts.ts';
 import type { AccountsChat } from '../helpers/accounts.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 import { ChatClient } from '../helpers/ws-client.ts';
+import { listed, unreadOf } from '../helpers/unread.ts';
+import type { MentionFrame } from '../helpers/unread.ts';
 
 let server: TestChat;
 let admin: ApiClient;
@@ -33,9 +35,6 @@ afterAll(async () => {
   await server.close();
 });
 
-type Unread = Extract<ServerFrame, { type: 'unread' }>;
-type Mention = Extract<ServerFrame, { type: 'mention' }>;
-
 let names = 0;
 const fresh = (prefix: string) => `${prefix}${++names}`;
 
@@ -49,26 +48,6 @@ async function createRoom(owner: ApiClient, isPrivate = false): Promise<Room> {
   const created = await owner.post('/api/servers', { name: fresh('room'), private: isPrivate });
   expect(created.status).toBe(201);
   return created.body as Room;
-}
-
-async function listed(client: ApiClient, roomId: number): Promise<Room> {
-  const rooms = (await client.get('/api/servers')).body as unknown as Room[];
-  const room = rooms.find((r) => r.id === roomId);
-  if (!room) throw new Error(`room ${roomId} not listed`);
-  return room;
-}
-
-function unreadOf(
-  socket: ChatClient,
-  roomId: number,
-  match: (frame: Unread) => boolean,
-  ms = 5000,
-) {
-  return socket.until(
-    (f) => f.type === 'unread' && f.server_id === roomId && match(f),
-    ms,
-    `an unread frame of room ${roomId}`,
-  ) as Promise<Unread>;
 }
 
 const read = (client: ApiClient, roomId: number, id: unknown) =>
@@ -87,7 +66,7 @@ describe('mentions of a message', () => {
     expect(live.mentions).toEqual([annName, beaName].sort());
     expect(live.mention_room).toBeUndefined();
     const [stored] = (await ann.get(`/api/servers/${room.id}/messages`)).body as unknown as [
-      ServerFrame & { mentions?: string[] },
+      Message,
     ];
     expect(stored.mentions).toEqual(live.mentions);
 
@@ -302,7 +281,7 @@ describe('mention frames', () => {
     const { id: dmId } = await dmSocket.say('psst');
     expect(await beaSocket.next('mention')).toMatchObject({ reason: 'dm', message: { id: dmId } });
     await unreadOf(beaSocket, dm.id, (f) => f.mentions === 1);
-    const mentionsToBea = beaSocket.frames.filter((f): f is Mention => f.type === 'mention');
+    const mentionsToBea = beaSocket.frames.filter((f): f is MentionFrame => f.type === 'mention');
     expect(mentionsToBea.map((f) => f.message.id)).toEqual([id, dmId]);
     expect(annSocket.frames.filter((f) => f.type === 'mention')).toEqual([]);
   });

@@ -79,8 +79,8 @@ export class NatsHistoryClient implements HistoryClient {
     return (await this.status()).lag;
   }
 
-  unreadState(username: string, enter?: number) {
-    return this.call('unread_state', { username, enter: enter ?? null });
+  unreadState(username: string, enter: number | undefined, after: number) {
+    return this.call('unread_state', { username, enter: enter ?? null, after });
   }
 
   unreadCounts(pairs: ReadonlyArray<readonly [string, number]>, after: number) {

@@ -25,6 +25,8 @@ interface Lookup {
   message: Message;
   seq: number;
   tries: number;
+  /** Only this user (a room that became theirs after the message came): else the room's. */
+  only: NoticeUser | undefined;
 }
 
 /**
@@ -49,13 +51,16 @@ export class MentionNotices {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** A new message (at stream sequence `seq`) in a room some local users have among theirs. */
-  message(message: Message, seq: number): void {
+  /**
+   * A new message (at stream sequence `seq`) in a room some local users have among theirs;
+   * `only`: to this user alone.
+   */
+  message(message: Message, seq: number, only?: NoticeUser): void {
     if (this.options.liveMentions || !message.text.includes('@')) {
-      this.send(message);
+      this.send(message, only);
       return;
     }
-    this.lookups.push({ message, seq, tries: 0 });
+    this.lookups.push({ message, seq, tries: 0, only });
     this.later(0);
   }
 
@@ -92,16 +97,16 @@ export class MentionNotices {
     batch.forEach((lookup, i) => {
       const found = answers?.[i];
       // null: deleted meanwhile (no notice for what is gone)
-      if (found) this.send(withMentions(lookup.message, found));
+      if (found) this.send(withMentions(lookup.message, found), lookup.only);
     });
     if (this.lookups.length > 0) this.later(answers ? 0 : this.options.retryMs);
   }
 
   /** Serializes each reason's frame once; the same string goes to every socket of its users. */
-  private send(message: Message): void {
+  private send(message: Message, only: NoticeUser | undefined): void {
     const frames = new Map<MentionReason, string>();
     const named = new Set(message.mentions);
-    for (const user of this.usersOf(message.server_id)) {
+    for (const user of only ? [only] : this.usersOf(message.server_id)) {
       if (user.username === message.username) continue;
       const room = user.rooms.get(message.server_id);
       if (!room) continue;

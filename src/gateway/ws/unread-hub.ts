@@ -8,6 +8,9 @@ import { MentionNotices } from './mention-notices.ts';
 import type { NoticeUser } from './mention-notices.ts';
 import { ReadMarkers } from './read-markers.ts';
 
+/** Changes kept while loads run (a load takes a request's time: milliseconds). */
+const MAX_BACKLOG = 10_000;
+
 /** A socket as the unread hub sees it: whose it is, which room, how to hand it a frame. */
 export interface UnreadSocket {
   readonly serverId: number;
@@ -75,6 +78,13 @@ export class UnreadHub {
   private readonly maxPairs: number;
   /** The newest stream sequence of a change seen: counts are asked as of it (NATS mode). */
   private seen = 0;
+  /**
+   * While users' rooms are being loaded, the changes of rooms no local user has yet: a room that
+   * turns out to be one of theirs (a DM opened, a private room they were added to) gets what
+   * came after the load began, so that its first messages are not missed meanwhile.
+   */
+  private loadsRunning = 0;
+  private backlog: Array<{ change: RoomChange; seq: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private asking = false;
   private closed = false;
@@ -101,7 +111,7 @@ export class UnreadHub {
     this.markers = new ReadMarkers(history, { batchMs: this.batchMs, maxPerRequest: 200 }, log);
     this.subscriptions = [
       bus.watchRooms(
-        (serverId) => this.roomUsers.has(serverId),
+        (serverId) => this.loadsRunning > 0 || this.roomUsers.has(serverId),
         (change) => this.onChange(change),
       ),
       bus.onReaderTriggers((triggers, seq) => this.onTriggers(triggers, seq)),
@@ -142,30 +152,38 @@ export class UnreadHub {
     this.markers.close();
   }
 
-  private load(user: LocalUser): void {
+  /** Loads the user's rooms; `from`: the stream position since which changes are caught up. */
+  private load(user: LocalUser, from = this.seen): void {
     if (user.loading) {
       user.stale = true;
       return;
     }
     user.loading = true;
+    this.loadsRunning++;
     const announce = user.loaded;
     const enter = [...user.enter];
     user.enter.clear();
     // a socket opens one room: a second room opened meanwhile is entered by the next load
     const [first, ...later] = enter;
     for (const serverId of later) user.enter.add(serverId);
-    this.history.unreadState(user.username, first).then(
+    this.history.unreadState(user.username, first, this.seen).then(
       (rooms) => {
         user.loading = false;
-        if (this.users.get(user.username) !== user) return;
-        this.setRooms(user, rooms, announce);
-        if (user.stale || user.enter.size > 0) {
-          user.stale = false;
-          this.load(user);
+        if (this.users.get(user.username) === user) {
+          const before = new Set(user.rooms.keys());
+          this.setRooms(user, rooms, announce);
+          this.catchUp(user, before, from);
+          if (user.stale || user.enter.size > 0) {
+            user.stale = false;
+            // before this load ends: what came meanwhile is kept for the next one
+            this.load(user, from);
+          }
         }
+        this.loadEnded();
       },
       (error: unknown) => {
         user.loading = false;
+        this.loadEnded();
         for (const serverId of enter) user.enter.add(serverId);
         this.log.warn({ err: error, username: user.username }, 'unread state not loaded; retrying');
         setTimeout(() => {
@@ -173,6 +191,24 @@ export class UnreadHub {
         }, this.retryMs).unref();
       },
     );
+  }
+
+  private loadEnded(): void {
+    this.loadsRunning--;
+    if (this.loadsRunning === 0) this.backlog = [];
+  }
+
+  /** What came, after the load began, in rooms that were not the user's before it. */
+  private catchUp(user: LocalUser, before: ReadonlySet<number>, from: number): void {
+    for (const { change, seq } of this.backlog) {
+      const serverId = change.type === 'message' ? change.message.server_id : change.server_id;
+      if (seq <= from || before.has(serverId) || !user.rooms.has(serverId)) continue;
+      if (change.type !== 'message') this.mark(user, serverId);
+      else if (change.message.username !== user.username) {
+        this.mark(user, serverId);
+        this.notices.message(change.message, seq, user);
+      }
+    }
   }
 
   /**
@@ -197,10 +233,15 @@ export class UnreadHub {
 
   private onChange(change: RoomChange): void {
     const serverId = change.type === 'message' ? change.message.server_id : change.server_id;
-    const users = this.roomUsers.get(serverId);
-    if (!users) return;
     const seq = seqOf(change);
     this.seen = Math.max(this.seen, seq);
+    const users = this.roomUsers.get(serverId);
+    if (!users) {
+      if (this.loadsRunning > 0 && this.backlog.length < MAX_BACKLOG) {
+        this.backlog.push({ change, seq });
+      }
+      return;
+    }
     switch (change.type) {
       case 'message':
         for (const user of users) {
