@@ -97,7 +97,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     app.log,
   );
-  const unread = new UnreadHub(bus, history, { liveMentions: bus.liveMentions }, app.log);
+  const unread = new UnreadHub(bus, history, { liveMentions: bus.liveMentions }, metrics, app.log);
 
   app.addSchema(roomSchema);
   app.addSchema(messageSchema);

@@ -74,9 +74,15 @@ export class ReadersService {
 
   /** Each (user, room)'s counts, or null where the room is not one of the user's. */
   counts(pairs: ReadonlyArray<readonly [string, number]>): Array<RoomUnread | null> {
-    return this.read(() =>
-      pairs.map(([username, serverId]) => this.store.roomUnread(username, serverId) ?? null),
-    );
+    return this.read(() => {
+      // a batch is mostly a few rooms' members: each room is read once
+      const rooms = new Map<number, Room | undefined>();
+      return pairs.map(([username, serverId]) => {
+        if (!rooms.has(serverId)) rooms.set(serverId, this.rooms.get(serverId, 'anyone'));
+        const room = rooms.get(serverId);
+        return (room && this.store.roomUnread(username, room)) ?? null;
+      });
+    });
   }
 
   /** `PUT …/read`: moves the marker (forward only) and joins a public room. */

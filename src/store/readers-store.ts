@@ -69,11 +69,14 @@ export class ReadersStore {
       setNotify: db.prepare<[string, number, string]>(
         'INSERT INTO room_readers (username, server_id, notify) VALUES (?, ?, ?) ON CONFLICT (username, server_id) DO UPDATE SET notify = excluded.notify',
       ),
-      unread: db.prepare<[number, number, string], { n: number }>(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM messages WHERE server_id = ? AND id > ? AND deleted = 0 AND username != ? LIMIT ${COUNT_CAP})`,
-      ),
-      mentioned: db.prepare<[number, string, number, string], { n: number }>(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM message_mentions WHERE server_id = ? AND target IN (?, '') AND message_id > ? AND author != ? LIMIT ${COUNT_CAP})`,
+      // one statement for both counts: each a range of its index, stopped at COUNT_CAP rows
+      counts: db.prepare<
+        [number, number, string, number, string, number, string],
+        { unread: number; mentions: number }
+      >(
+        `SELECT
+           (SELECT count(*) FROM (SELECT 1 FROM messages WHERE server_id = ? AND id > ? AND deleted = 0 AND username != ? LIMIT ${COUNT_CAP})) AS unread,
+           (SELECT count(*) FROM (SELECT 1 FROM message_mentions WHERE server_id = ? AND target IN (?, '') AND message_id > ? AND author != ? LIMIT ${COUNT_CAP})) AS mentions`,
       ),
       userRooms: db.prepare<[string, string], { id: number }>(
         `SELECT server_id AS id FROM room_members WHERE username = ?
@@ -139,46 +142,60 @@ export class ReadersStore {
 
   /** The user's marker in the room: where they read up to, or where it starts. */
   marker(username: string, serverId: number): number {
-    const row = this.stmt.row.get(username, serverId);
-    return row?.last_read ?? this.stmt.startOf.get(serverId, username)?.id ?? 0;
+    return this.markerOf(this.stmt.row.get(username, serverId), username, serverId);
   }
 
   level(username: string, serverId: number): NotifyLevel {
-    const notify = this.stmt.row.get(username, serverId)?.notify;
-    return isNotifyLevel(notify) ? notify : DEFAULT_NOTIFY;
+    return levelOf(this.stmt.row.get(username, serverId));
   }
 
   /** Whether the room is one of the user's: a public room joined, a private room or DM of theirs. */
   counted(username: string, room: Room): boolean {
-    if (room.private) return this.rooms.isMember(room.id, username);
-    return this.stmt.row.get(username, room.id)?.joined === 1;
+    return this.isCounted(this.stmt.row.get(username, room.id), username, room);
   }
 
   /** The user's counts in the room; 0 and 0 when it is not one of their rooms. */
   counts(username: string, room: Room): UnreadCounts {
-    const lastRead = this.marker(username, room.id);
-    if (!this.counted(username, room)) {
+    const row = this.stmt.row.get(username, room.id);
+    const lastRead = this.markerOf(row, username, room.id);
+    if (!this.isCounted(row, username, room)) {
       return { server_id: room.id, unread: 0, mentions: 0, last_read: lastRead };
     }
-    const unread = this.stmt.unread.get(room.id, lastRead, username)?.n ?? 0;
-    const mentions = room.dm
-      ? unread
-      : (this.stmt.mentioned.get(room.id, username, lastRead, username)?.n ?? 0);
-    return { server_id: room.id, unread, mentions, last_read: lastRead };
+    return this.countsFrom(username, room, lastRead);
   }
 
   /** The room as one of the user's (counts, level, DM), or undefined when it is not theirs. */
-  roomUnread(username: string, serverId: number): RoomUnread | undefined {
-    const room = this.rooms.get(serverId, 'anyone');
-    if (!room || !this.counted(username, room)) return undefined;
-    return { ...this.counts(username, room), notify: this.level(username, room.id), dm: room.dm };
+  roomUnread(username: string, room: Room): RoomUnread | undefined {
+    const row = this.stmt.row.get(username, room.id);
+    if (!this.isCounted(row, username, room)) return undefined;
+    const counts = this.countsFrom(username, room, this.markerOf(row, username, room.id));
+    return { ...counts, notify: levelOf(row), dm: room.dm };
   }
 
   /** Every room of the user's, by id. */
   userRooms(username: string): RoomUnread[] {
-    return this.stmt.userRooms
-      .all(username, username)
-      .flatMap(({ id }) => this.roomUnread(username, id) ?? []);
+    return this.stmt.userRooms.all(username, username).flatMap(({ id }) => {
+      const room = this.rooms.get(id, 'anyone');
+      return (room && this.roomUnread(username, room)) ?? [];
+    });
+  }
+
+  private countsFrom(username: string, room: Room, lastRead: number): UnreadCounts {
+    const id = room.id;
+    const found = this.stmt.counts.get(id, lastRead, username, id, username, lastRead, username);
+    const unread = found?.unread ?? 0;
+    // every message of a DM asks for its other member
+    const mentions = room.dm ? unread : (found?.mentions ?? 0);
+    return { server_id: id, unread, mentions, last_read: lastRead };
+  }
+
+  private markerOf(row: ReaderRow | undefined, username: string, serverId: number): number {
+    return row?.last_read ?? this.stmt.startOf.get(serverId, username)?.id ?? 0;
+  }
+
+  private isCounted(row: ReaderRow | undefined, username: string, room: Room): boolean {
+    if (room.private) return this.rooms.isMember(room.id, username);
+    return row?.joined === 1;
   }
 
   /**
@@ -227,6 +244,10 @@ export class ReadersStore {
     const target = Math.min(id, this.newest(serverId));
     if (target > this.marker(username, serverId)) this.stmt.setRead.run(username, serverId, target);
   }
+}
+
+function levelOf(row: ReaderRow | undefined): NotifyLevel {
+  return isNotifyLevel(row?.notify) ? row.notify : DEFAULT_NOTIFY;
 }
 
 /** The `message_mentions` targets of a message: its users, or '' once for the whole room. */

@@ -1,23 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { HistoryClient, MessageBus, Subscription } from '../../bus/types.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { seqOf } from '../../domain/changes.ts';
 import type { RoomChange } from '../../domain/changes.ts';
 import type { ReaderTrigger, RoomUnread } from '../../domain/unread.ts';
 import { serialize } from '../../protocol.ts';
 import { MentionNotices } from './mention-notices.ts';
-import type { NoticeUser } from './mention-notices.ts';
 import { ReadMarkers } from './read-markers.ts';
+import { LocalUser, atCap, changed } from './unread-user.ts';
+import type { UnreadSocket } from './unread-user.ts';
+
+export type { UnreadSocket } from './unread-user.ts';
 
 /** Changes kept while loads run (a load takes a request's time: milliseconds). */
 const MAX_BACKLOG = 10_000;
-
-/** A socket as the unread hub sees it: whose it is, which room, how to hand it a frame. */
-export interface UnreadSocket {
-  readonly serverId: number;
-  readonly username: string;
-  /** An `unread` or `mention` frame (a joining socket sends it after its join's frames). */
-  deliverNotice(frame: string): void;
-}
 
 export interface UnreadHubOptions {
   /** Whether live messages carry their mentions (embedded mode) or storage must say (NATS). */
@@ -29,29 +25,6 @@ export interface UnreadHubOptions {
   retryMs?: number;
   /** Most (user, room) pairs in one request. */
   maxPairsPerRequest?: number;
-}
-
-/** A local user: their sockets on this gateway and their rooms, as storage last counted them. */
-class LocalUser implements NoticeUser {
-  readonly sockets = new Set<UnreadSocket>();
-  rooms = new Map<number, RoomUnread>();
-  loaded = false;
-  loading = false;
-  /** A trigger came while loading: load again, and say what changed. */
-  stale = false;
-  /** Rooms opened while loading: they join the user's rooms at the next load. */
-  readonly enter = new Set<number>();
-  /** Rooms whose counts are to be asked for, and when each may next have a frame. */
-  readonly dirty = new Set<number>();
-  readonly nextFrame = new Map<number, number>();
-  /** What the user's sockets were told last of each room (or read at their start). */
-  readonly told = new Map<number, RoomUnread>();
-
-  constructor(readonly username: string) {}
-
-  send(frame: string): void {
-    for (const socket of this.sockets) socket.deliverNotice(frame);
-  }
 }
 
 /**
@@ -96,6 +69,7 @@ export class UnreadHub {
       'unreadState' | 'unreadCounts' | 'moveMarkers' | 'mentionsOf'
     >,
     options: UnreadHubOptions,
+    private readonly metrics: Pick<GatewayMetrics, 'unreadRequests' | 'unreadPairs'>,
     private readonly log: FastifyBaseLogger,
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
@@ -243,12 +217,17 @@ export class UnreadHub {
       return;
     }
     switch (change.type) {
-      case 'message':
+      case 'message': {
+        const named = change.message.text.includes('@');
         for (const user of users) {
-          if (user.username !== change.message.username) this.mark(user, serverId);
+          if (user.username === change.message.username) continue;
+          // counts at their cap stay there: a new message cannot change them
+          if (atCap(user.told.get(serverId), named)) continue;
+          this.mark(user, serverId);
         }
         this.notices.message(change.message, seq);
         return;
+      }
       case 'edit':
       case 'delete':
         // counts change only for those who have not read past it
@@ -331,6 +310,8 @@ export class UnreadHub {
     const after = this.seen;
     for (let i = 0; i < due.length; i += this.maxPairs) {
       const chunk = due.slice(i, i + this.maxPairs);
+      this.metrics.unreadRequests.inc();
+      this.metrics.unreadPairs.inc(chunk.length);
       const answers = await this.history.unreadCounts(
         chunk.map(([user, serverId]) => [user.username, serverId] as const),
         after,
@@ -387,8 +368,4 @@ export class UnreadHub {
     if (!users?.delete(user)) return;
     if (users.size === 0) this.roomUsers.delete(serverId);
   }
-}
-
-function changed(a: RoomUnread, b: RoomUnread): boolean {
-  return a.unread !== b.unread || a.mentions !== b.mentions || a.last_read !== b.last_read;
 }
