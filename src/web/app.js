@@ -10,9 +10,12 @@ import { ChatConnection } from './connection.js';
 import { createComposer } from './composer.js';
 import { createDirectMessages } from './direct-messages.js';
 import { createLog } from './log.js';
+import { createMarkRead } from './mark-read.js';
 import { createMessageActions } from './message-actions.js';
 import { createMembers } from './members.js';
 import { createNameForm } from './name.js';
+import { createNewMessages } from './new-messages.js';
+import { createNotifications } from './notifications.js';
 import { createReply } from './reply.js';
 import { DEFAULT_CONFIG } from './protocol.js';
 import { createRoomMembers } from './room-members.js';
@@ -20,6 +23,7 @@ import { createRooms } from './rooms.js';
 import { createSidebar } from './sidebar.js';
 import { createStatus } from './status.js';
 import { createTypingIndicator } from './typing.js';
+import { createUnreadBadges } from './unread-badges.js';
 
 /** How long to wait before asking an unreachable server again, at start. */
 const START_RETRY_MS = 2000;
@@ -49,6 +53,12 @@ function moderator() {
   return user !== null && (user.admin || (room?.owner != null && room.owner === user.username));
 }
 createLog(conn, { viewer: () => ({ me: me(), moderator: moderator() }) });
+const badges = createUnreadBadges(conn);
+// after the log: the separator goes among the messages it has just shown
+createNewMessages(conn, { lastRead: badges.lastRead });
+createMarkRead(conn);
+/** Open mode: the counts and levels are those of the name the page chats under. */
+const readerQuery = () => (mode === 'open' && me() ? `?username=${encodeURIComponent(me())}` : '');
 const reply = createReply(conn);
 createMessageActions(conn, { me, reply: (id) => reply.start(id) });
 const members = createMembers(conn, {
@@ -72,6 +82,7 @@ const directMessages = createDirectMessages({
   select: (room) => rooms.select(room),
   open: (room) => rooms.open(room),
   showError: status.showError,
+  decorate: badges.decorate,
 });
 const rooms = createRooms(conn, {
   status,
@@ -81,11 +92,43 @@ const rooms = createRooms(conn, {
   chatting: () => who.chatting(),
   connect: () => who.connect(),
   listed: (dms, current) => directMessages.render(dms, current),
+  readerQuery,
+  decorate: badges.decorate,
+  counted: badges.listed,
+  titled: badges.title,
   shown(room, title) {
     who.shown(title);
     composer.shown(title);
     roomMembers.shown(room);
+    notifications.shown(room);
   },
+});
+const notifications = createNotifications(conn, {
+  room: (id) => rooms.byId(id),
+  readerQuery,
+  openAt,
+  showError: status.showError,
+});
+/** A message to bring into view once its room's history is shown (a notification's). */
+let focusOn = 0;
+
+/** Opens a room at one of its messages (when the log holds it). @param {number} roomId @param {number} messageId */
+function openAt(roomId, messageId) {
+  const room = rooms.byId(roomId);
+  if (!room) return;
+  focusOn = messageId;
+  if (rooms.current()?.id === roomId) showFocused();
+  else rooms.select(room);
+}
+
+function showFocused() {
+  const node = document.querySelector(`#log .msg[data-id="${focusOn}"]`);
+  if (!node) return;
+  focusOn = 0;
+  node.scrollIntoView({ block: 'center' });
+}
+conn.on('history', () => {
+  if (focusOn) showFocused();
 });
 const roomMembers = createRoomMembers(conn, {
   user: () => who.user(),

@@ -3,38 +3,15 @@
  * two real (headless) Chromium pages by roles and accessible names; every wait is for what the
  * other page shows.
  */
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchBrowser,
-  openPage,
-  STARTUP_MS,
-  TEST_MS,
-  WAIT_MS,
-  waitForStatus,
-} from '../helpers/browser.ts';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { TEST_MS, openPage, useBrowser, waitForStatus } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
-import type { TestChat } from '../helpers/chat-server.ts';
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const chats: TestChat[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, STARTUP_MS + WAIT_MS);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-}, 2 * WAIT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-}, WAIT_MS);
+const { browser, contexts, chats } = useBrowser();
 
 async function join(url: string, name: string): Promise<Page> {
-  const page = await openPage(browser, contexts, url);
+  const page = await openPage(browser(), contexts, url);
   const field = page.getByLabel('Name', { exact: true });
   await field.fill(name);
   await field.press('Enter');

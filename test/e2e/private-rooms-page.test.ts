@@ -4,36 +4,13 @@
  * "Private" and adds a second user by name, a third user does not see it, "Message {username}"
  * in the list "Members" opens a direct message that the other finds under "Direct messages".
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DESKTOP,
-  STARTUP_MS,
-  TEST_MS,
-  WAIT_MS,
-  launchBrowser,
-  openPage,
-  waitForStatus,
-} from '../helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { DESKTOP, TEST_MS, openPage, useBrowser, waitForStatus } from '../helpers/browser.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const chats: TestChat[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, STARTUP_MS + WAIT_MS);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-}, 2 * WAIT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-}, WAIT_MS);
+const { browser, contexts, chats } = useBrowser();
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat(env);
@@ -41,7 +18,7 @@ async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   return chat;
 }
 
-const open = (url: string) => openPage(browser, contexts, url, DESKTOP);
+const open = (url: string) => openPage(browser(), contexts, url, DESKTOP);
 
 /** Creates an account on the form (the first of a server: the admin) and waits for #general. */
 async function createAccount(page: Page, username: string): Promise<void> {

@@ -4,39 +4,22 @@
  * that ends under the page, and the form first on a phone.
  */
 import { SignJWT } from 'jose';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   DESKTOP,
   PHONE,
-  STARTUP_MS,
   TEST_MS,
-  WAIT_MS,
   expectOnScreen,
-  launchBrowser,
   openPage,
+  useBrowser,
   waitForStatus,
 } from '../helpers/browser.ts';
 import { ApiClient } from '../helpers/accounts.ts';
 import { startTestChat } from '../helpers/chat-server.ts';
 import type { TestChat } from '../helpers/chat-server.ts';
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const chats: TestChat[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, STARTUP_MS + WAIT_MS);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(chats.splice(0).map((chat) => chat.close()));
-}, 2 * WAIT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-}, WAIT_MS);
+const { browser, contexts, chats } = useBrowser();
 
 async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   const chat = await startTestChat({ AUTH: 'accounts', ...env });
@@ -44,7 +27,7 @@ async function startChat(env: Record<string, string> = {}): Promise<TestChat> {
   return chat;
 }
 
-const open = (url: string, device = DESKTOP) => openPage(browser, contexts, url, device);
+const open = (url: string, device = DESKTOP) => openPage(browser(), contexts, url, device);
 
 /** "Password" is also part of "Current password" and "New password" in the account panel. */
 const usernameField = (page: Page) => page.getByLabel('Username', { exact: true });

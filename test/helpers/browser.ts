@@ -10,7 +10,7 @@ import type {
   Locator,
   Page,
 } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 // Bounds for a machine that is busy with other suites (2 cores, several test runs at once).
 /** Launching Chromium. */
@@ -88,4 +88,36 @@ export async function expectOnScreen(page: Page, locator: Locator): Promise<void
     return hit !== null && element.contains(hit);
   });
   expect(reached).toBe(true);
+}
+
+/**
+ * A suite's Chromium, launched before its tests and closed after them; the contexts and chats a
+ * test puts in `contexts` and `chats` are closed after each test.
+ */
+export function useBrowser(): {
+  browser: () => Browser;
+  contexts: BrowserContext[];
+  chats: Array<{ close(): Promise<void> }>;
+} {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const chats: Array<{ close(): Promise<void> }> = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, STARTUP_MS + WAIT_MS);
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await Promise.all(chats.splice(0).map((chat) => chat.close()));
+  }, 2 * WAIT_MS);
+  afterAll(async () => {
+    await browser?.close();
+  }, WAIT_MS);
+  return {
+    browser: () => {
+      if (!browser) throw new Error('the browser is not launched yet');
+      return browser;
+    },
+    contexts,
+    chats,
+  };
 }
