@@ -323,6 +323,22 @@ describe('refusals', () => {
     );
   });
 
+  it('every new route: 401 without credentials, 403 from a foreign browser origin with the cookie', async () => {
+    const anonymous = new ApiClient(server.url);
+    const user = await newUser(fresh('sec'));
+    const foreign = new ApiClient(server.url);
+    foreign.cookie = user.cookie;
+    foreign.headers = { origin: 'https://evil.example' };
+    for (const [method, path, body] of [
+      ['PUT', '/api/servers/1/read', { id: 1 }],
+      ['PUT', '/api/servers/1/notify', { level: 'all' }],
+      ['DELETE', '/api/servers/1/membership', undefined],
+    ] as const) {
+      expect((await anonymous.call(method, path, body)).body.code, path).toBe('unauthenticated');
+      expect((await foreign.call(method, path, body)).body.code, path).toBe('origin_not_allowed');
+    }
+  });
+
   it('a read frame with an id that is not a non-negative integer is bad_request, and the socket stays', async () => {
     const user = await newUser(fresh('rf'));
     const socket = await joined(user, 1);
