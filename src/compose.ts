@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
+import { readerTriggersOf } from './domain/access-events.ts';
 import { NatsAccountsClient } from './bus/nats/nats-accounts-client.ts';
 import { NatsBus } from './bus/nats/nats-bus.ts';
 import { NatsHistoryClient } from './bus/nats/nats-history-client.ts';
@@ -15,6 +16,7 @@ import { AttachmentsService } from './history/attachments-service.ts';
 import { EmbeddedHistoryClient } from './history/embedded-history-client.ts';
 import { HistoryService } from './history/history-service.ts';
 import { NatsHistoryService } from './history/nats-history-service.ts';
+import { ReadersService } from './history/readers-service.ts';
 import { RoomsService } from './history/rooms-service.ts';
 import { LocalStateLog } from './history/state-log.ts';
 import { AttachmentObjects } from './nats/attachment-objects.ts';
@@ -93,6 +95,7 @@ export async function startEmbedded(
   // state changes are applied at once; their access changes reach the gateway through the bus
   const log = new LocalStateLog(history.accounts, {
     onChange: (update) => bus.deliverAccessChange(update),
+    onApplied: (event) => bus.deliverReaderTriggers(readerTriggersOf(event)),
   });
   const rooms = new RoomsService(history.rooms, log.apply);
   const attachments = new AttachmentsService(
@@ -106,6 +109,7 @@ export async function startEmbedded(
     },
   );
   attachments.start();
+  const readers = ReadersService.over(history, log.apply);
   // outside open mode: storage's accounts
   const accounts =
     config.auth === 'open' ? undefined : new AccountsService(history.accounts, { log: log.apply });
@@ -114,7 +118,7 @@ export async function startEmbedded(
     gateway = await buildGateway({
       config,
       bus,
-      history: new EmbeddedHistoryClient(history, rooms, attachments),
+      history: new EmbeddedHistoryClient(history, rooms, attachments, readers),
       blobs: history.blobs,
       gatewayId: randomUUID(),
       logger,

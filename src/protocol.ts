@@ -3,6 +3,7 @@
  * untrusted client frames become typed values or an `error` frame.
  */
 import type { RoomChange } from './domain/changes.ts';
+import type { UnreadCounts } from './domain/unread.ts';
 import type { Message, Tombstone } from './domain/message.ts';
 import { isValidClientId } from './domain/message.ts';
 import { ERRORS } from './errors.ts';
@@ -14,7 +15,9 @@ export type ClientFrame =
   | { type: 'delete'; id: number; client_id?: string }
   | { type: 'react'; id: number; emoji: string; on: boolean; client_id?: string }
   | { type: 'typing' }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /** Moves the user's read marker of this socket's room (outside RATE_LIMIT). */
+  | { type: 'read'; id: number };
 
 /** The frames that change a room (each takes a seq, and RATE_LIMIT counts them). */
 export type ChangeFrame = Extract<ClientFrame, { type: 'edit' | 'delete' | 'react' }>;
@@ -44,7 +47,15 @@ export type ServerFrame =
   /** The first PRESENCE_PAGE_LIMIT names, sorted; `more` when `total` is larger. */
   | { type: 'presence'; users: string[]; total: number; more?: true }
   | ({ type: 'message' } & Message)
-  | { type: 'edit'; id: number; seq: number; text: string; edited_at: string }
+  | {
+      type: 'edit';
+      id: number;
+      seq: number;
+      text: string;
+      edited_at: string;
+      mentions?: string[];
+      mention_room?: true;
+    }
   | { type: 'delete'; id: number; seq: number }
   | {
       type: 'reaction';
@@ -61,7 +72,14 @@ export type ServerFrame =
   | { type: 'presence_diff'; joins: string[]; leaves: string[] }
   | { type: 'typing'; username: string }
   | { type: 'error'; code: FrameErrorCode; message: string; client_id?: string }
-  | { type: 'pong' };
+  | { type: 'pong' }
+  /** The user's counts in one of their rooms changed (any room, to every socket of theirs). */
+  | ({ type: 'unread' } & UnreadCounts)
+  /** A new message asks for the user's attention: it mentions them, is a DM, or their level is all. */
+  | { type: 'mention'; server_id: number; message: Message; reason: MentionReason };
+
+/** Why a `mention` frame was sent. */
+export type MentionReason = 'mention' | 'dm' | 'all';
 
 /**
  * WebSocket close codes of the contract (the README lists each with its meaning, and a test
@@ -195,6 +213,11 @@ export function parseClientFrame(raw: string): ParseResult {
       return { ok: true, frame: { type: 'typing' } };
     case 'ping':
       return { ok: true, frame: { type: 'ping' } };
+    case 'read':
+      if (!Number.isSafeInteger(value.id) || (value.id as number) < 0) {
+        return refuse('"id" must be a message id (an integer of at least 0)');
+      }
+      return { ok: true, frame: { type: 'read', id: value.id as number } };
     default:
       return refuse(
         typeof value.type === 'string'
@@ -233,6 +256,8 @@ export function changeFrame(change: RoomChange): string {
         seq: change.seq,
         text: change.text,
         edited_at: change.edited_at,
+        ...(change.mentions && { mentions: change.mentions }),
+        ...(change.mention_room && { mention_room: change.mention_room }),
       });
     case 'delete':
       return serialize({ type: 'delete', id: change.id, seq: change.seq });

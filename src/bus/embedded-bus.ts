@@ -1,6 +1,7 @@
 import type { AccessUpdate } from '../domain/access-events.ts';
 import type { ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.ts';
 import type { MessageDraft } from '../domain/message.ts';
+import type { ReaderTrigger } from '../domain/unread.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import { BusListeners } from './listeners.ts';
 import type {
@@ -31,6 +32,7 @@ export interface EmbeddedBusOptions {
  * order and an ack always means durable.
  */
 export class EmbeddedBus implements MessageBus {
+  readonly liveMentions = true;
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -81,6 +83,17 @@ export class EmbeddedBus implements MessageBus {
     return { unsubscribe: () => undefined };
   }
 
+  watchRooms(
+    wants: (serverId: number) => boolean,
+    onChange: (change: RoomChange) => void,
+  ): Subscription {
+    return this.listeners.watch(wants, onChange);
+  }
+
+  onReaderTriggers(handler: (triggers: ReaderTrigger[], seq: number) => void): Subscription {
+    return this.listeners.onReaderTriggers(handler);
+  }
+
   publishEvent(event: RoomEvent): void {
     this.listeners.emit(event);
   }
@@ -100,6 +113,11 @@ export class EmbeddedBus implements MessageBus {
   /** The store's own feed: a snapshot taken now is always current. */
   accessFeedPosition(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  /** Storage applied a state event: whose counts or rooms it may have changed. */
+  deliverReaderTriggers(triggers: ReaderTrigger[]): void {
+    this.listeners.emitReaderTriggers(triggers, 0);
   }
 
   /** Storage committed an access change: the gateway in this process acts on it. */

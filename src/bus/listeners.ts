@@ -1,5 +1,6 @@
 import type { AccessUpdate } from '../domain/access-events.ts';
 import type { RoomChange } from '../domain/changes.ts';
+import type { ReaderTrigger } from '../domain/unread.ts';
 import { reportInternalError } from '../internal-errors.ts';
 import type { RoomEvent, Subscription } from './types.ts';
 
@@ -12,6 +13,11 @@ export class BusListeners {
   private readonly rooms = new Map<number, Set<(change: RoomChange) => void>>();
   private readonly events = new Set<(event: RoomEvent) => void>();
   private readonly access = new Set<(update: AccessUpdate) => void>();
+  private readonly watchers = new Set<{
+    wants: (serverId: number) => boolean;
+    onChange: (change: RoomChange) => void;
+  }>();
+  private readonly readers = new Set<(triggers: ReaderTrigger[], seq: number) => void>();
 
   onRoom(serverId: number, handler: (change: RoomChange) => void): Subscription {
     let handlers = this.rooms.get(serverId);
@@ -27,16 +33,41 @@ export class BusListeners {
     };
   }
 
-  /** True when somebody here listens to the room (so its message is worth decoding). */
-  listensTo(serverId: number): boolean {
-    return this.rooms.has(serverId);
+  /** Changes of every room `wants` says yes to (asked again for each change). */
+  watch(
+    wants: (serverId: number) => boolean,
+    onChange: (change: RoomChange) => void,
+  ): Subscription {
+    const watcher = { wants, onChange };
+    this.watchers.add(watcher);
+    return { unsubscribe: () => this.watchers.delete(watcher) };
   }
 
-  /** A new message or a change to one, to the room's handlers. */
+  /** True when somebody here listens to the room (so its message is worth decoding). */
+  listensTo(serverId: number): boolean {
+    if (this.rooms.has(serverId)) return true;
+    for (const watcher of this.watchers) if (watcher.wants(serverId)) return true;
+    return false;
+  }
+
+  /** A new message or a change to one, to the room's handlers, then to its watchers. */
   deliver(change: RoomChange): void {
     const serverId = change.type === 'message' ? change.message.server_id : change.server_id;
     const handlers = this.rooms.get(serverId);
     if (handlers) for (const handler of handlers) call(handler, change);
+    for (const watcher of this.watchers) {
+      if (watcher.wants(serverId)) call(watcher.onChange, change);
+    }
+  }
+
+  onReaderTriggers(handler: (triggers: ReaderTrigger[], seq: number) => void): Subscription {
+    this.readers.add(handler);
+    return { unsubscribe: () => this.readers.delete(handler) };
+  }
+
+  emitReaderTriggers(triggers: ReaderTrigger[], seq: number): void {
+    if (triggers.length === 0) return;
+    for (const handler of this.readers) call((t: ReaderTrigger[]) => handler(t, seq), triggers);
   }
 
   onEvent(handler: (event: RoomEvent) => void): Subscription {

@@ -20,6 +20,16 @@ import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import type { GatewayPresence } from '../domain/presence.ts';
+import type { Mentions } from '../domain/mentions.ts';
+import type { NotifyLevel } from '../domain/notify.ts';
+import type {
+  NotifyAnswer,
+  ReadMarker,
+  Reader,
+  ReaderTrigger,
+  RoomUnread,
+  UnreadCounts,
+} from '../domain/unread.ts';
 
 export type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 export type {
@@ -68,6 +78,11 @@ export type RoomEvent =
 
 export interface MessageBus {
   /**
+   * Whether live messages carry their `mentions` (embedded mode: storage found them before they
+   * were delivered) or not (NATS mode: the history service finds them when it stores them).
+   */
+  readonly liveMentions: boolean;
+  /**
    * Appends a message to the durable log. Resolves once it is durable; rejects with
    * `UnavailableError` when that cannot be confirmed (the message may or may not be stored).
    * A draft whose (room, username, client_id) was published within the dedupe window is not
@@ -91,6 +106,19 @@ export interface MessageBus {
    * subscribers may have missed messages, so their clients must rejoin with `since=`.
    */
   onGap(handler: () => void): Subscription;
+  /**
+   * Every message and change of every room `wants` says yes to, in seq order, once each (what a
+   * gateway needs for the unread counts and `mention` frames of its users' other rooms).
+   */
+  watchRooms(
+    wants: (serverId: number) => boolean,
+    onChange: (change: RoomChange) => void,
+  ): Subscription;
+  /**
+   * After each state event storage applied (in log order): whose counts, level or rooms it may
+   * have changed; `seq`: its position (NATS: the stream sequence; embedded: 0).
+   */
+  onReaderTriggers(handler: (triggers: ReaderTrigger[], seq: number) => void): Subscription;
   /** Best effort: an event that cannot be sent is dropped (and logged), never thrown. */
   publishEvent(event: RoomEvent): void;
   /** The largest event `publishEvent` carries, in bytes of JSON (NATS: the server's max_payload). */
@@ -119,8 +147,11 @@ export interface MessageBus {
  * answers only what they may see (a room they may not see is `room_not_found`, as an unknown one).
  */
 export interface HistoryClient {
-  /** The rooms the viewer sees, by id: the archived ones, or the others. */
-  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]>;
+  /**
+   * The rooms the viewer sees, by id: the archived ones, or the others; with `reader`, each with
+   * that user's `unread`, `mentions`, `last_read` and `notify`.
+   */
+  listRooms(viewer: Viewer | null, archived: boolean, reader?: string): Promise<Room[]>;
   /** How many rooms there are (for `/metrics`), without reading them. */
   roomCount(): Promise<number>;
   getRoom(id: number, viewer: Viewer | null): Promise<Room | undefined>;
@@ -170,6 +201,32 @@ export interface HistoryClient {
   isReady(): Promise<boolean>;
   /** Messages in the log not yet persisted (for the `history lag` metric). */
   lag(): Promise<number>;
+  /**
+   * The user's rooms with their counts, once storage has applied the log up to `after`.
+   * `enter`: a room the user opens now (a public one joins their rooms; in open mode the user
+   * becomes known).
+   */
+  unreadState(username: string, enter: number | undefined, after: number): Promise<RoomUnread[]>;
+  /**
+   * Counts of (username, room) pairs, null where the room is not the user's, once storage has
+   * applied the log up to `after` (NATS mode: a stream sequence the asker saw).
+   */
+  unreadCounts(
+    pairs: ReadonlyArray<readonly [string, number]>,
+    after: number,
+  ): Promise<Array<RoomUnread | null>>;
+  /** `PUT …/read`: `room_not_found` for a room the reader may not see. */
+  markRead(serverId: number, id: number, reader: Reader): Promise<UnreadCounts>;
+  /** `read` frames, collected by a gateway: markers moved forward where they move. */
+  moveMarkers(markers: readonly ReadMarker[]): Promise<void>;
+  setNotify(serverId: number, level: NotifyLevel, reader: Reader): Promise<NotifyAnswer>;
+  /** `DELETE …/membership` (`bad_request` for a private room). */
+  leaveRoom(serverId: number, reader: Reader): Promise<void>;
+  /** The mentions of stored messages (null: unknown or deleted), once applied up to `after`. */
+  mentionsOf(
+    messages: ReadonlyArray<readonly [number, number]>,
+    after: number,
+  ): Promise<Array<Mentions | null>>;
 }
 
 /** A draft with the time the bus accepted it (the message's `ts`). */

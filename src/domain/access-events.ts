@@ -10,6 +10,7 @@
 import type { AttachmentEvent } from './attachments.ts';
 import type { RegistrationPolicy } from './identity.ts';
 import type { RoomStateEvent } from './rooms.ts';
+import type { ReaderEvent, ReaderTrigger } from './unread.ts';
 
 export type AccountEvent =
   /**
@@ -56,8 +57,8 @@ export type AccountEvent =
   | { type: 'invite_revoked'; code: string; at: number }
   | { type: 'user_disabled'; username: string; disabled: boolean; at: number };
 
-/** Every change to stored state but messages: accounts, rooms, memberships, uploads. */
-export type StateEvent = AccountEvent | RoomStateEvent | AttachmentEvent;
+/** Every change to stored state but messages: accounts, rooms, memberships, read markers, uploads. */
+export type StateEvent = AccountEvent | RoomStateEvent | ReaderEvent | AttachmentEvent;
 
 /**
  * What a gateway must know of an event to refuse credentials that no longer work, to close the
@@ -134,5 +135,36 @@ export function accessChangeOf(
           };
     default:
       return undefined;
+  }
+}
+
+/**
+ * Whose unread counts or rooms an applied event may change (a pure function of the event, so that
+ * every gateway derives the same from its feed). Names are as the event carries them: the
+ * services put stored names in the events gateways act on.
+ */
+export function readerTriggersOf(event: StateEvent): ReaderTrigger[] {
+  switch (event.type) {
+    case 'markers_moved':
+      return event.markers.map(({ username, server_id }) => ({ username, server_id }));
+    case 'notify_set':
+      return [{ username: event.username, server_id: event.server_id, notify: event.level }];
+    case 'room_left':
+    case 'member_removed':
+      return [{ username: event.username, server_id: event.server_id, gone: true }];
+    case 'room_joined':
+    case 'member_added':
+      return [{ username: event.username, server_id: event.server_id }];
+    case 'room_updated':
+      return event.owner === undefined
+        ? []
+        : [{ username: event.owner, server_id: event.server_id }];
+    // a new room's id is the store's: the user's rooms are read again
+    case 'dm_opened':
+      return event.usernames.map((username) => ({ username }));
+    case 'room_created':
+      return event.private && event.owner !== null ? [{ username: event.owner }] : [];
+    default:
+      return [];
   }
 }

@@ -38,7 +38,17 @@ export type ChangeRequest =
 /** What subscribers of a room receive, in seq order: a new message or a change to one. */
 export type RoomChange =
   | { type: 'message'; message: Message }
-  | { type: 'edit'; server_id: number; id: number; seq: number; text: string; edited_at: string }
+  | {
+      type: 'edit';
+      server_id: number;
+      id: number;
+      seq: number;
+      text: string;
+      edited_at: string;
+      /** The edited text's mentions (recomputed); absent: none. */
+      mentions?: string[];
+      mention_room?: true;
+    }
   | { type: 'delete'; server_id: number; id: number; seq: number }
   | {
       type: 'reaction';

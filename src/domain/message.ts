@@ -19,6 +19,10 @@ export interface Message {
   reactions?: Reaction[];
   /** 1-10 files, in the order sent (`text` may then be ""). */
   attachments?: Attachment[];
+  /** Users mentioned (domain/mentions.ts), sorted by code point, each once; absent: none. */
+  mentions?: string[];
+  /** Only when `@room` or `@everyone` is used. */
+  mention_room?: true;
 }
 
 export interface Quote {

@@ -4,6 +4,7 @@
  * The rules are pure functions of the room and the viewer, so storage (which answers) and the
  * events it applies (which must give the same result anywhere) use the same ones.
  */
+import type { NotifyLevel } from './notify.ts';
 
 export interface Room {
   id: number;
@@ -17,6 +18,11 @@ export interface Room {
   owner: string | null;
   /** DMs only: both members, sorted. */
   members?: string[];
+  /** `GET /api/servers`: the caller's counts, marker and level (domain/unread.ts). */
+  unread?: number;
+  mentions?: number;
+  last_read?: number;
+  notify?: NotifyLevel;
 }
 
 /** Who asks, as the gateway resolved it from the credentials. Undefined: open mode (anonymous). */

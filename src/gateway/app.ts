@@ -26,8 +26,10 @@ import {
   messageSchema,
   roomSchema,
   tombstoneSchema,
+  unreadCountsSchema,
 } from './routes/schemas.ts';
 import { searchPageSchema, searchRoutes } from './routes/search.ts';
+import { unreadRoutes } from './routes/unread.ts';
 import { tokenAndAdminRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { DOCS_CSP, registerSecurityHeaders } from './security-headers.ts';
@@ -35,6 +37,7 @@ import { registerSecurity } from './security.ts';
 import { ajvOptions, readIntegersStrictly } from './validation.ts';
 import type { ChatSession } from './ws/chat-session.ts';
 import { RoomHub } from './ws/room-hub.ts';
+import { UnreadHub } from './ws/unread-hub.ts';
 import { registerWebSocketRoute } from './ws/ws-route.ts';
 
 export interface GatewayDeps {
@@ -53,6 +56,7 @@ export interface GatewayDeps {
 export interface Gateway {
   app: FastifyInstance;
   hub: RoomHub<ChatSession>;
+  unread: UnreadHub;
   metrics: GatewayMetrics;
 }
 
@@ -99,6 +103,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     app.log,
   );
+  const unread = new UnreadHub(bus, history, { liveMentions: bus.liveMentions }, metrics, app.log);
 
   app.addSchema(roomSchema);
   app.addSchema(attachmentSchema);
@@ -106,6 +111,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addSchema(tombstoneSchema);
   app.addSchema(errorSchema);
   app.addSchema(searchPageSchema);
+  app.addSchema(unreadCountsSchema);
   // Before every route, in this order (hooks of one kind run in the order they are added): the
   // safety headers, on every answer; who calls (the gate, which also documents it in each
   // route's schema); the REST rate limit keyed by that, and the CSRF refusal; then the 401s, so
@@ -161,6 +167,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         { name: 'members' },
         { name: 'messages' },
         { name: 'attachments' },
+        { name: 'unread' },
         { name: 'health' },
       ].concat(auth ? [{ name: 'accounts' }, { name: 'tokens' }, { name: 'admin' }] : []),
       ...securitySchemes(config),
@@ -186,6 +193,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
         session.close(CLOSE.goingAway, 'server shutting down');
       }
       hub.close();
+      unread.close();
       for (const client of this.websocketServer.clients) {
         client.close(CLOSE.goingAway, 'server shutting down');
       }
@@ -199,6 +207,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     bus,
     history,
     hub,
+    unread,
     metrics,
     log: app.log,
     origins: security.origins,
@@ -216,6 +225,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     limitUploads: security.limitUploads,
   });
   searchRoutes(app, history);
+  unreadRoutes(app, { history });
   configRoutes(app, config);
   if (auth) accountRoutes(app, { auth, config });
   if (auth?.mode === 'accounts') tokenAndAdminRoutes(app, auth);
@@ -224,5 +234,5 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   webRoutes(app, { mode: config.auth, accounts: deps.accounts });
   registerWebSocketRoute(app, { ...sessionDeps, auth });
 
-  return { app, hub, metrics };
+  return { app, hub, unread, metrics };
 }

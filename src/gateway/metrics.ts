@@ -8,6 +8,9 @@ export interface GatewayMetrics {
   readonly messagesOut: client.Counter;
   readonly errors: client.Counter<'code'>;
   readonly slowClosed: client.Counter;
+  /** Requests for unread counts to storage, and the (user, room) pairs they counted. */
+  readonly unreadRequests: client.Counter;
+  readonly unreadPairs: client.Counter;
 }
 
 export interface MetricSources {
@@ -47,6 +50,16 @@ export function createMetrics(sources: MetricSources): GatewayMetrics {
     slowClosed: new client.Counter({
       name: 'chatroom_slow_clients_closed_total',
       help: 'Connections closed with 4408 because their send buffer passed the limit',
+      registers: [registry],
+    }),
+    unreadRequests: new client.Counter({
+      name: 'chatroom_unread_requests_total',
+      help: 'Requests this gateway made to storage for unread counts (each for many users)',
+      registers: [registry],
+    }),
+    unreadPairs: new client.Counter({
+      name: 'chatroom_unread_pairs_total',
+      help: 'Counts of one user in one room that this gateway asked storage for',
       registers: [registry],
     }),
   };

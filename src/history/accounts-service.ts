@@ -12,10 +12,11 @@ import type { Invite, TokenInfo, User } from '../domain/identity.ts';
 import { FailureWindow } from '../domain/login-limits.ts';
 import { nameKey, normalizeUsername } from '../domain/names.ts';
 import { ChatError, RateLimitedError, UnavailableError } from '../errors.ts';
-import type { AccountsStore, ApplyResult, StoredUser } from '../store/accounts-store.ts';
+import type { AccountsStore, StoredUser } from '../store/accounts-store.ts';
 import { hashPassword, prepareDummy, verifyDummy, verifyPassword } from './passwords.ts';
 import { refusalError } from './refusals.ts';
 import type { StateEventLog } from './state-log.ts';
+import { applyEvent } from './storage-call.ts';
 
 export interface AccountsServiceOptions {
   /** Where changes go: the store at once (LocalStateLog) or the stream (NATS mode). */
@@ -246,15 +247,8 @@ export class AccountsService implements AccountsClient {
   }
 
   /** Hands an event to the log; a refusal becomes its ChatError, a fault `unavailable`. */
-  private async apply(event: AccountEvent): Promise<void> {
-    let result: ApplyResult;
-    try {
-      result = await this.log(event);
-    } catch (error) {
-      if (error instanceof ChatError) throw error;
-      throw new UnavailableError(undefined, { cause: error });
-    }
-    if (!result.ok) throw refusalError(result.refusal);
+  private apply(event: AccountEvent): Promise<void> {
+    return applyEvent(this.log, event);
   }
 
   private existing(username: string, withHash?: false): User;

@@ -142,7 +142,14 @@ export class ChangePublisher {
 function frameOf(change: RoomChange): ChangeFrame {
   switch (change.type) {
     case 'edit':
-      return { type: 'edit', id: change.id, text: change.text, edited_at: change.edited_at };
+      return {
+        type: 'edit',
+        id: change.id,
+        text: change.text,
+        edited_at: change.edited_at,
+        ...(change.mentions && { mentions: change.mentions }),
+        ...(change.mention_room && { mention_room: change.mention_room }),
+      };
     case 'delete':
       return { type: 'delete', id: change.id };
     case 'reaction':

@@ -1,10 +1,13 @@
 import type { AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
+import type { NotifyLevel } from '../domain/notify.ts';
+import type { ReadMarker, Reader } from '../domain/unread.ts';
 import type { HistoryClient, MessagePage, Replay, ReplayRequest } from '../bus/types.ts';
 import type { SearchPage, SearchRequest } from '../domain/history.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import type { AttachmentsService } from './attachments-service.ts';
 import type { HistoryService } from './history-service.ts';
+import type { ReadersService } from './readers-service.ts';
 import type { RoomsService } from './rooms-service.ts';
 
 /** The history client of embedded mode: direct calls into the in-process history service. */
@@ -13,10 +16,14 @@ export class EmbeddedHistoryClient implements HistoryClient {
     private readonly history: HistoryService,
     private readonly rooms: RoomsService,
     private readonly attachments: AttachmentsService,
+    private readonly readers: ReadersService,
   ) {}
 
-  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]> {
-    return this.call(() => this.rooms.listRooms(viewer, archived));
+  listRooms(viewer: Viewer | null, archived: boolean, reader?: string): Promise<Room[]> {
+    return this.call(() => {
+      const rooms = this.rooms.listRooms(viewer, archived);
+      return reader === undefined ? rooms : this.readers.withCounts(rooms, reader);
+    });
   }
 
   roomCount(): Promise<number> {
@@ -81,6 +88,35 @@ export class EmbeddedHistoryClient implements HistoryClient {
 
   lag(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  unreadState(username: string, enter: number | undefined) {
+    return this.readers.state(username, enter);
+  }
+
+  /** Embedded mode applies everything at once: `after` is always reached. */
+  unreadCounts(pairs: ReadonlyArray<readonly [string, number]>) {
+    return this.call(() => this.readers.counts(pairs));
+  }
+
+  markRead(serverId: number, id: number, reader: Reader) {
+    return this.readers.markRead(serverId, id, reader);
+  }
+
+  moveMarkers(markers: readonly ReadMarker[]): Promise<void> {
+    return this.readers.moveMarkers(markers);
+  }
+
+  setNotify(serverId: number, level: NotifyLevel, reader: Reader) {
+    return this.readers.setNotify(serverId, level, reader);
+  }
+
+  leaveRoom(serverId: number, reader: Reader): Promise<void> {
+    return this.readers.leave(serverId, reader);
+  }
+
+  mentionsOf(messages: ReadonlyArray<readonly [number, number]>) {
+    return this.call(() => this.readers.mentionsOf(messages));
   }
 
   private call<T>(read: () => T): Promise<T> {

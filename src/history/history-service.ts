@@ -12,6 +12,7 @@ import type { AccountsStore, ApplyResult } from '../store/accounts-store.ts';
 import { AttachmentFiles } from '../store/attachment-files.ts';
 import type { AttachmentsStore } from '../store/attachments-store.ts';
 import { openDataDir } from '../store/data-dir.ts';
+import type { ReadersStore } from '../store/readers-store.ts';
 import type { RoomsStore } from '../store/rooms-store.ts';
 import type { NewMessage, SqliteStore } from '../store/sqlite-store.ts';
 import type { TranscriptStore } from '../store/transcript.ts';
@@ -98,6 +99,11 @@ export class HistoryService implements DurableLog {
   /** Uploads and attachments, in the same database (AttachmentsService's store). */
   get attachments(): AttachmentsStore {
     return this.store.attachments;
+  }
+
+  /** Mentions, read markers, levels and joined public rooms (ReadersService's store). */
+  get readers(): ReadersStore {
+    return this.store.readers;
   }
 
   /** Repairs every transcript from SQLite after a crash. Returns the lines appended per room. */
@@ -252,8 +258,13 @@ export class HistoryService implements DurableLog {
     const stored = this.store.transaction(() => {
       const messages: Message[] = [];
       for (const entry of entries) {
-        if (entry.kind === 'message') messages.push(this.store.insertOne(entry.message));
-        else if (entry.kind === 'access') {
+        if (entry.kind === 'message') {
+          const { id, server_id: serverId } = entry.message;
+          // anyone who may publish on chat.* could name a room that does not exist
+          if (this.store.rooms.get(serverId, 'anyone')) {
+            messages.push(this.store.insertOne(entry.message));
+          } else this.log.warn({ seq: id, serverId }, 'skipping a message for an unknown room');
+        } else if (entry.kind === 'access') {
           outcomes.access.set(entry.seq, this.store.accounts.apply(entry.event));
         } else {
           const outcome = this.store.changes.apply(

@@ -32,6 +32,8 @@ import { AttachmentsService } from './attachments-service.ts';
 import type { HistoryService } from './history-service.ts';
 import { ChangePublisher } from './change-publisher.ts';
 import { accountHandlers } from './nats-account-handlers.ts';
+import { ReadersService } from './readers-service.ts';
+import { readerHandlers } from './nats-reader-handlers.ts';
 import { RoomsService } from './rooms-service.ts';
 import { StreamApplier } from './stream-applier.ts';
 
@@ -70,11 +72,15 @@ export class NatsHistoryService {
   readonly accounts: AccountsService;
   readonly rooms: RoomsService;
   readonly attachments: AttachmentsService;
+  readonly readers: ReadersService;
   private readonly changes: ChangePublisher;
 
   /** The answer to each history operation (a request reaches it checked). */
   private readonly handlers: HistoryHandlers = {
-    rooms: ({ viewer, archived }) => this.rooms.listRooms(viewer, archived),
+    rooms: ({ viewer, archived, reader }) => {
+      const rooms = this.rooms.listRooms(viewer, archived);
+      return reader === undefined ? rooms : this.readers.withCounts(rooms, reader);
+    },
     room_count: () => this.rooms.roomCount(),
     room: ({ id, viewer }) => this.rooms.getRoom(id, viewer) ?? null,
     create_room: (request) => this.rooms.createRoom(request.name, request.private, request.viewer),
@@ -118,6 +124,10 @@ export class NatsHistoryService {
     },
     ...accountHandlers(
       () => this.accounts,
+      (seq) => this.applier.waitApplied(seq),
+    ),
+    ...readerHandlers(
+      () => this.readers,
       (seq) => this.applier.waitApplied(seq),
     ),
   };
@@ -164,6 +174,7 @@ export class NatsHistoryService {
         warn: (detail, message) => log.warn(detail, message),
       },
     );
+    this.readers = ReadersService.over(history, publish);
   }
 
   /**

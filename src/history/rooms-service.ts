@@ -4,6 +4,7 @@ import { ChatError, UnavailableError } from '../errors.ts';
 import type { ApplyResult } from '../store/accounts-store.ts';
 import type { RoomApplyResult, RoomsStore } from '../store/rooms-store.ts';
 import { refusalError } from './refusals.ts';
+import { storageCall } from './storage-call.ts';
 import type { StateEventLog } from './state-log.ts';
 
 /** Who asks: `null` is open mode's anonymous caller, who sees and manages public rooms only. */
@@ -77,7 +78,7 @@ export class RoomsService {
     const result = await this.change({
       type: 'member_added',
       server_id: id,
-      username,
+      username: this.stored(username),
       by: by.username,
       by_admin: by.admin,
     });
@@ -86,12 +87,10 @@ export class RoomsService {
 
   async removeMember(id: number, username: string, viewer: Asker): Promise<void> {
     const by = this.signedIn(viewer);
-    // the member's name as stored, which gateways match against their sockets' usernames
-    const member = this.store.userNamed(username) ?? username;
     await this.change({
       type: 'member_removed',
       server_id: id,
-      username: member,
+      username: this.stored(username),
       by: by.username,
       by_admin: by.admin,
       at: this.now(),
@@ -117,7 +116,7 @@ export class RoomsService {
         by_admin: by.admin,
         ...(name !== undefined && { name }),
         ...(update.archived !== undefined && { archived: update.archived }),
-        ...(update.owner !== undefined && { owner: update.owner }),
+        ...(update.owner !== undefined && { owner: this.stored(update.owner) }),
         at: this.now(),
       },
       name,
@@ -130,10 +129,15 @@ export class RoomsService {
     const by = this.signedIn(viewer);
     const result = await this.change({
       type: 'dm_opened',
-      usernames: [by.username, username],
+      usernames: [by.username, this.stored(username)],
       created_at: new Date(this.now()).toISOString(),
     });
     return { room: result.room as Room, existed: result.existed ?? false };
+  }
+
+  /** The user's name as stored, which gateways match against their sockets' usernames. */
+  private stored(username: string): string {
+    return this.read(() => this.store.userNamed(username)) ?? username;
   }
 
   private visible(id: number, viewer: Asker): Room {
@@ -177,13 +181,7 @@ export class RoomsService {
     return refusalError(refusal);
   }
 
-  /** A synchronous store call; a storage fault (a full disk) is `unavailable`. */
   private read<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (error instanceof ChatError) throw error;
-      throw new UnavailableError(undefined, { cause: error });
-    }
+    return storageCall(work);
   }
 }

@@ -12,6 +12,8 @@ export type StateEventLog = (event: StateEvent) => Promise<ApplyResult>;
 export interface LocalStateLogOptions {
   /** Each access change once committed, in feed order (embedded mode: to the bus). */
   onChange?: (update: AccessUpdate) => void;
+  /** Each event once applied (embedded mode: its reader triggers to the bus). */
+  onApplied?: (event: StateEvent) => void;
   /**
    * How often the feed is read for changes another process made (an operator command on the
    * same DATA_DIR); 0: never (the operator command itself).
@@ -28,12 +30,14 @@ export class LocalStateLog {
   private position: number;
   private readonly poll: NodeJS.Timeout | undefined;
   private readonly onChange: (update: AccessUpdate) => void;
+  private readonly onApplied: (event: StateEvent) => void;
 
   constructor(
     private readonly store: AccountsStore,
     options: LocalStateLogOptions = {},
   ) {
     this.onChange = options.onChange ?? (() => undefined);
+    this.onApplied = options.onApplied ?? (() => undefined);
     this.position = store.feedPosition();
     const pollMs = options.feedPollMs ?? 1000;
     if (pollMs > 0) {
@@ -46,7 +50,10 @@ export class LocalStateLog {
   readonly apply: StateEventLog = (event) =>
     Promise.resolve().then(() => {
       const result = this.store.apply(event);
-      if (result.ok) this.passOnChanges();
+      if (result.ok) {
+        this.passOnChanges();
+        this.onApplied(event);
+      }
       return result;
     });
 

@@ -159,15 +159,9 @@ export class StreamApplier {
         fresh.push({ kind: 'change', seq: msg.seq, request, at });
         continue;
       }
-      const payload = entry.payload;
-      if (!this.history.rooms.get(payload.server_id, 'anyone')) {
-        this.log.warn(
-          { seq: msg.seq, serverId: payload.server_id },
-          'skipping a message for an unknown room',
-        );
-        continue;
-      }
-      const { attachments, ...message } = payload;
+      // a message of a room made earlier in this batch: whether the room exists is asked when
+      // the batch is applied, in order (HistoryService.applyStream)
+      const { attachments, ...message } = entry.payload;
       fresh.push({
         kind: 'message',
         message: { id: msg.seq, ...message, attachments: attachments?.map((a) => a.id) },

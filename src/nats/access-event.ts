@@ -6,6 +6,8 @@
  */
 import type { StateEvent } from '../domain/access-events.ts';
 import type { RegistrationPolicy } from '../domain/identity.ts';
+import { isNotifyLevel } from '../domain/notify.ts';
+import type { ReadMarker } from '../domain/unread.ts';
 import {
   arrayOf,
   isBoolean,
@@ -136,6 +138,29 @@ const EVENTS: { [K in Kind]: Guard<Of<K>> } = {
   attachments_expired: objectOf<Of<'attachments_expired'>>({
     type: isType('attachments_expired'),
     ids: arrayOf(isString),
+  }),
+  room_joined: objectOf<Of<'room_joined'>>({
+    type: isType('room_joined'),
+    server_id: isInteger,
+    username: isString,
+  }),
+  room_left: objectOf<Of<'room_left'>>({
+    type: isType('room_left'),
+    server_id: isInteger,
+    username: isString,
+  }),
+  markers_moved: objectOf<Of<'markers_moved'>>({
+    type: isType('markers_moved'),
+    markers: arrayOf(
+      objectOf<ReadMarker>({ server_id: isInteger, username: isString, id: isInteger }),
+    ),
+    join: isBoolean,
+  }),
+  notify_set: objectOf<Of<'notify_set'>>({
+    type: isType('notify_set'),
+    server_id: isInteger,
+    username: isString,
+    level: isNotifyLevel,
   }),
 };
 

@@ -7,6 +7,7 @@
 import type { Attachment, AttachmentInfo, NewUpload } from '../domain/attachments.ts';
 import type { Message, Quote, Reaction, Tombstone } from '../domain/message.ts';
 import type { Room } from '../domain/rooms.ts';
+import { isNotifyLevel } from '../domain/notify.ts';
 
 export type Guard<T> = (value: unknown) => value is T;
 
@@ -90,7 +91,13 @@ export const isMessage: Guard<Message> = objectOf<Message>({
     arrayOf(objectOf<Reaction>({ emoji: isString, count: isInteger, users: arrayOf(isString) })),
   ),
   attachments: optional(arrayOf(isAttachment)),
+  mentions: optional(arrayOf(isString)),
+  mention_room: optional(isTrue),
 });
+
+function isTrue(value: unknown): value is true {
+  return value === true;
+}
 
 export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({
   id: isInteger,
@@ -98,7 +105,7 @@ export const isTombstone: Guard<Tombstone> = objectOf<Tombstone>({
   username: isString,
   ts: isString,
   seq: isInteger,
-  deleted: (value): value is true => value === true,
+  deleted: isTrue,
 });
 
 /** A message or, once deleted, its tombstone. */
@@ -114,6 +121,10 @@ export const isRoom: Guard<Room> = objectOf<Room>({
   archived: isBoolean,
   owner: nullable(isString),
   members: optional(arrayOf(isString)),
+  unread: optional(isInteger),
+  mentions: optional(isInteger),
+  last_read: optional(isInteger),
+  notify: optional(isNotifyLevel),
 });
 
 const decoder = new TextDecoder();

@@ -22,6 +22,8 @@ import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import { ACCOUNT_CHECKS, isNull, noArguments } from './account-ops.ts';
 import type { AccountOps, NoArguments } from './account-ops.ts';
 import { isChangeRequest } from './change-request.ts';
+import { READER_CHECKS } from './reader-ops.ts';
+import type { ReaderOps } from './reader-ops.ts';
 import type { Room, RoomUpdate, Viewer } from '../domain/rooms.ts';
 import {
   arrayOf,
@@ -54,9 +56,13 @@ export interface HistoryStatus {
   writable: boolean;
 }
 
-export interface HistoryOps extends AccountOps {
-  // rooms: `viewer` is who asks (null: open mode's anonymous caller)
-  rooms: { request: { viewer: Viewer | null; archived: boolean }; reply: Room[] };
+export interface HistoryOps extends AccountOps, ReaderOps {
+  // rooms: `viewer` is who asks (null: open mode's anonymous caller); with `reader`, each room
+  // has that user's counts, marker and level
+  rooms: {
+    request: { viewer: Viewer | null; archived: boolean; reader?: string };
+    reply: Room[];
+  };
   room_count: { request: NoArguments; reply: number };
   /** `null`: no such room, or one the viewer may not see. */
   room: { request: { id: number; viewer: Viewer | null }; reply: Room | null };
@@ -142,9 +148,10 @@ const CHECKS: {
 } = {
   ...ACCOUNT_CHECKS,
   rooms: {
-    request: objectOf<{ viewer: Viewer | null; archived: boolean }>({
+    request: objectOf<{ viewer: Viewer | null; archived: boolean; reader?: string }>({
       viewer: isViewer,
       archived: isBoolean,
+      reader: optional(isString),
     }),
     reply: arrayOf(isRoom),
   },
@@ -263,6 +270,7 @@ const CHECKS: {
     request: noArguments,
     reply: objectOf<HistoryStatus>({ lag: isInteger, persisted: isInteger, writable: isBoolean }),
   },
+  ...READER_CHECKS,
 };
 
 export function isHistoryOp(name: string): name is HistoryOp {

@@ -46,7 +46,14 @@ const isStreamPayload = objectOf<StreamPayload>({
 
 /** What every reader of a change needs: the frame, less the seq (the stream sequence) and room. */
 export type ChangeFrame =
-  | { type: 'edit'; id: number; text: string; edited_at: string }
+  | {
+      type: 'edit';
+      id: number;
+      text: string;
+      edited_at: string;
+      mentions?: string[];
+      mention_room?: true;
+    }
   | { type: 'delete'; id: number }
   | { type: 'reaction'; id: number; emoji: string; username: string; on: boolean; count: number };
 
@@ -66,7 +73,12 @@ const isFrame: Guard<ChangeFrame> = (value): value is ChangeFrame => {
   if (!isRecord(value) || !isInteger(value.id)) return false;
   switch (value.type) {
     case 'edit':
-      return isString(value.text) && isString(value.edited_at);
+      return (
+        isString(value.text) &&
+        isString(value.edited_at) &&
+        optional(arrayOf(isString))(value.mentions) &&
+        (value.mention_room === undefined || value.mention_room === true)
+      );
     case 'delete':
       return true;
     case 'reaction':

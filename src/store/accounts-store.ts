@@ -9,10 +9,12 @@ import type {
 } from '../domain/access-events.ts';
 import { isAttachmentEvent } from '../domain/attachments.ts';
 import { isRoomStateEvent } from '../domain/rooms.ts';
+import { isReaderEvent } from '../domain/unread.ts';
 import type { Room, RoomRefusal } from '../domain/rooms.ts';
 import type { TokenInfo, User } from '../domain/identity.ts';
 import { nameKey } from '../domain/names.ts';
 import type { AttachmentsStore } from './attachments-store.ts';
+import type { ReadersStore } from './readers-store.ts';
 import type { RoomsStore } from './rooms-store.ts';
 
 /** A user with their password hash, for verifying a login (never sent anywhere). */
@@ -68,6 +70,7 @@ export class AccountsStore {
     private readonly db: Database.Database,
     private readonly rooms: RoomsStore,
     private readonly attachments: AttachmentsStore,
+    private readonly readers: ReadersStore,
   ) {
     this.stmt = {
       userByKey: db.prepare<[string], UserRow>(
@@ -138,7 +141,9 @@ export class AccountsStore {
         ? this.rooms.write(event)
         : isAttachmentEvent(event)
           ? this.attachments.write(event)
-          : this.write(event);
+          : isReaderEvent(event)
+            ? this.readers.write(event)
+            : this.write(event);
       if (result.ok) this.appendChange(event);
       return result;
     });
@@ -202,6 +207,7 @@ export class AccountsStore {
         return this.register(event);
       case 'user_seen':
         s.insertSeenUser.run(event.username, nameKey(event.username), event.created_at);
+        this.readers.addReader(event.username);
         return { ok: true };
       case 'password_changed':
         return changed(
@@ -263,6 +269,7 @@ export class AccountsStore {
       this.userCount() === 0 ? 1 : 0,
       event.created_at,
     );
+    this.readers.addReader(event.username);
     return { ok: true };
   }
 

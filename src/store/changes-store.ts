@@ -3,6 +3,7 @@ import { MAX_DISTINCT_EMOJI, MAX_REACTIONS } from '../domain/changes.ts';
 import type { ChangeOutcome, ChangeRequest, RoomChange } from '../domain/changes.ts';
 import { MESSAGE_COLUMNS } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
+import { ReadersStore } from './readers-store.ts';
 import type { RoomsStore } from './rooms-store.ts';
 
 export interface ChangeContext {
@@ -30,6 +31,7 @@ export class ChangesStore {
   constructor(
     private readonly db: Database.Database,
     private readonly rooms: RoomsStore,
+    private readonly readers: ReadersStore,
   ) {
     this.stmt = {
       row: db.prepare<[number, number], MessageRow>(
@@ -41,11 +43,11 @@ export class ChangesStore {
       remember: db.prepare<[number, string, string, string, number, string]>(
         'INSERT OR REPLACE INTO change_ids (server_id, username, kind, client_id, seq, ts) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      edit: db.prepare<[string, string, number, number]>(
-        'UPDATE messages SET text = ?, edited_at = ?, seq = ? WHERE id = ?',
+      edit: db.prepare<[string, string, number, string | null, number, number]>(
+        'UPDATE messages SET text = ?, edited_at = ?, seq = ?, mentions = ?, mention_room = ? WHERE id = ?',
       ),
       erase: db.prepare<[number, number]>(
-        "UPDATE messages SET deleted = 1, text = '', edited_at = NULL, reply_to = NULL, seq = ? WHERE id = ?",
+        "UPDATE messages SET deleted = 1, text = '', edited_at = NULL, reply_to = NULL, mentions = NULL, mention_room = 0, seq = ? WHERE id = ?",
       ),
       dropReactions: db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?'),
       recordEdit: db.prepare<[number, number]>(
@@ -130,10 +132,27 @@ export class ChangesStore {
           return { kind: 'refused', refusal: 'edit_window' };
         }
         const seq = context.seq();
-        this.stmt.edit.run(request.text, context.at, seq, row.id);
+        const found = this.remention(row, request.text);
+        const columns = ReadersStore.columns(found);
+        this.stmt.edit.run(
+          request.text,
+          context.at,
+          seq,
+          columns.mentions,
+          columns.mention_room,
+          row.id,
+        );
         this.stmt.recordEdit.run(row.id, seq);
-        const change = { type: 'edit', ...base, seq, text: request.text, edited_at: context.at };
-        return { kind: 'applied', id: row.id, seq, change: change as RoomChange };
+        const change: RoomChange = {
+          type: 'edit',
+          ...base,
+          seq,
+          text: request.text,
+          edited_at: context.at,
+          ...(found.mentions.length > 0 && { mentions: found.mentions }),
+          ...(found.mention_room && { mention_room: true as const }),
+        };
+        return { kind: 'applied', id: row.id, seq, change };
       }
       case 'delete': {
         if (!this.mayDelete(request, row)) return { kind: 'refused', refusal: 'forbidden' };
@@ -141,6 +160,7 @@ export class ChangesStore {
         const erase = [row.id, ...this.stmt.edits.all(row.id).map((edit) => edit.seq)];
         this.stmt.dropReactions.run(row.id);
         this.stmt.dropEdits.run(row.id);
+        this.readers.dropMentions(row.server_id, row.id, row);
         this.stmt.erase.run(seq, row.id);
         const change: RoomChange = { type: 'delete', ...base, seq };
         return { kind: 'applied', id: row.id, seq, change, erase };
@@ -148,6 +168,17 @@ export class ChangesStore {
       case 'react':
         return this.react(request, row, context);
     }
+  }
+
+  /** An edited text's mentions, found anew; the counts' rows follow. */
+  private remention(row: MessageRow, text: string) {
+    this.readers.dropMentions(row.server_id, row.id, row);
+    const room = this.rooms.get(row.server_id, 'anyone');
+    const found = room
+      ? this.readers.mentionsFor(room, text)
+      : { mentions: [], mention_room: false };
+    this.readers.recordMentions(row.server_id, row.id, row.username, found);
+    return found;
   }
 
   /** Its author, an admin, or the owner of the (private) room. */

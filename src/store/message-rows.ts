@@ -15,10 +15,13 @@ export interface MessageRow {
   edited_at: string | null;
   reply_to: number | null;
   deleted: number;
+  /** JSON array of usernames; null: none. */
+  mentions: string | null;
+  mention_room: number;
 }
 
 export const MESSAGE_COLUMNS =
-  'id, server_id, username, text, ts, seq, edited_at, reply_to, deleted';
+  'id, server_id, username, text, ts, seq, edited_at, reply_to, deleted, mentions, mention_room';
 
 /**
  * Turns rows into messages as every answer shows them: absent fields for what a message does not
@@ -104,6 +107,8 @@ function bareMessage(row: MessageRow): Message {
   };
   if (row.edited_at !== null) message.edited_at = row.edited_at;
   if (row.reply_to !== null) message.reply_to = row.reply_to;
+  if (row.mentions !== null) message.mentions = JSON.parse(row.mentions) as string[];
+  if (row.mention_room === 1) message.mention_room = true;
   return message;
 }
 

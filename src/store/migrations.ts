@@ -202,6 +202,40 @@ const MIGRATIONS: readonly Migration[] = [
       VALUES ('delete', old.id, old.text, old.username);
   END;
   `,
+  `
+  -- mentions (see readers-store.ts), computed when a message is stored or edited
+  ALTER TABLE messages ADD COLUMN mentions TEXT;          -- JSON array of usernames; NULL: none
+  ALTER TABLE messages ADD COLUMN mention_room INTEGER NOT NULL DEFAULT 0;
+  -- what the mentions counts read: one row per mentioned user, '' for @room/@everyone
+  CREATE TABLE message_mentions (
+    server_id INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    PRIMARY KEY (server_id, target, message_id)
+  ) WITHOUT ROWID;
+  -- every user who can be mentioned and has read markers (accounts, JWT and open-mode users);
+  -- read_from: the counter of ids when they appeared: a room's marker starts at its newest id
+  -- up to it (so 0 for rooms made later)
+  CREATE TABLE readers (
+    username TEXT PRIMARY KEY,
+    name_key TEXT NOT NULL,
+    read_from INTEGER NOT NULL
+  );
+  CREATE INDEX readers_by_key ON readers(name_key);
+  INSERT INTO readers (username, name_key, read_from)
+    SELECT username, name_key, (SELECT coalesce(max(id), 0) FROM messages) FROM users;
+  -- per user and room: a public room joined, the read marker (NULL: where it starts), the
+  -- notification level (NULL: mentions)
+  CREATE TABLE room_readers (
+    username TEXT NOT NULL,
+    server_id INTEGER NOT NULL,
+    joined INTEGER NOT NULL DEFAULT 0,
+    last_read INTEGER,
+    notify TEXT,
+    PRIMARY KEY (username, server_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

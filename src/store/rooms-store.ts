@@ -38,7 +38,11 @@ type Of<K extends RoomStateEvent['type']> = Extract<RoomStateEvent, { type: K }>
 export class RoomsStore {
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** A user became a member of a room they were not a member of (not its creator). */
+    private readonly onNewMember: (serverId: number, username: string) => void = () => undefined,
+  ) {
     this.stmt = {
       room: db.prepare<[number], RoomRow>(`SELECT ${ROOM_COLUMNS} WHERE id = ?`),
       publicRooms: db.prepare<[number], RoomRow>(
@@ -232,7 +236,10 @@ export class RoomsStore {
     if (event.archived !== undefined) this.stmt.setArchived.run(event.archived ? 1 : 0, room.id);
     if (owner !== undefined) {
       this.stmt.setOwner.run(owner, room.id);
-      if (room.private) this.stmt.addMember.run(room.id, owner);
+      if (room.private && !this.isMember(room.id, owner)) {
+        this.onNewMember(room.id, owner);
+        this.stmt.addMember.run(room.id, owner);
+      }
     }
     return { ok: true, room: this.get(room.id, 'anyone') as Room };
   }
@@ -246,6 +253,7 @@ export class RoomsStore {
     const username = this.userNamed(event.username);
     if (username === undefined) return { ok: false, refusal: 'user_not_found' };
     const existed = this.isMember(room.id, username);
+    if (!existed) this.onNewMember(room.id, username);
     this.stmt.addMember.run(room.id, username);
     return { ok: true, room, members: this.members(room.id), existed };
   }

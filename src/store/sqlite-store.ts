@@ -9,6 +9,7 @@ import { ChangesStore } from './changes-store.ts';
 import { MESSAGE_COLUMNS, MessageReader } from './message-rows.ts';
 import type { MessageRow } from './message-rows.ts';
 import { migrate } from './migrations.ts';
+import { ReadersStore } from './readers-store.ts';
 import { RoomsStore } from './rooms-store.ts';
 import { SearchStore } from './search-store.ts';
 
@@ -61,6 +62,8 @@ export class SqliteStore {
   readonly attachments: AttachmentsStore;
   /** The full-text index of the messages. */
   readonly search: SearchStore;
+  /** Mentions, read markers, notification levels, joined public rooms. */
+  readonly readers: ReadersStore;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -80,17 +83,32 @@ export class SqliteStore {
       throw error;
     }
     this.db = db;
-    this.rooms = new RoomsStore(db);
+    // a member added to a private room starts reading it at its newest message
+    this.rooms = new RoomsStore(db, (serverId, username) =>
+      this.readers.startMarker(serverId, username),
+    );
+    this.readers = new ReadersStore(db, this.rooms);
     this.attachments = new AttachmentsStore(db);
-    this.accounts = new AccountsStore(db, this.rooms, this.attachments);
+    this.accounts = new AccountsStore(db, this.rooms, this.attachments, this.readers);
     this.reader = new MessageReader(db, this.attachments);
-    this.changes = new ChangesStore(db, this.rooms);
+    this.changes = new ChangesStore(db, this.rooms, this.readers);
     this.search = new SearchStore(db, this.rooms, this.reader);
     this.stmt = {
       insertMessage: db.prepare<
-        [number, number, string, string, string, string | null, number, number | null]
+        [
+          number,
+          number,
+          string,
+          string,
+          string,
+          string | null,
+          number,
+          number | null,
+          string | null,
+          number,
+        ]
       >(
-        'INSERT INTO messages (id, server_id, username, text, ts, client_id, seq, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO messages (id, server_id, username, text, ts, client_id, seq, reply_to, mentions, mention_room) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       // deleted messages are left out of pages and replays (deleted means gone)
       latest: db.prepare<[number, number, number], MessageRow>(
@@ -149,10 +167,14 @@ export class SqliteStore {
   /**
    * Stores one message (inside the caller's transaction). Its id, which is also its seq, comes
    * from the log (JetStream's sequence) or, in embedded mode, from the counter: one past the
-   * last seq given, which edits and reactions take from too.
+   * last seq given, which edits and reactions take from too. Its mentions are found now, among
+   * the users who can see the room as the store has them at this point of the log.
    */
   insertOne(m: NewMessage): Message {
     const id = m.id ?? this.appliedSeq() + 1;
+    const room = m.text.includes('@') ? this.rooms.get(m.server_id, 'anyone') : undefined;
+    const found = room && this.readers.mentionsFor(room, m.text);
+    const columns = found && ReadersStore.columns(found);
     this.stmt.insertMessage.run(
       id,
       m.server_id,
@@ -162,7 +184,10 @@ export class SqliteStore {
       m.client_id ?? null,
       id,
       m.reply_to ?? null,
+      columns?.mentions ?? null,
+      columns?.mention_room ?? 0,
     );
+    if (found) this.readers.recordMentions(m.server_id, id, m.username, found);
     if (m.id === undefined) this.setAppliedSeq(id);
     const message: Message = {
       id,
@@ -177,6 +202,8 @@ export class SqliteStore {
       const taken = this.attachments.claim(m.attachments, id, m.server_id, m.username);
       if (taken.length > 0) message.attachments = taken.map(withUrl);
     }
+    if (found && found.mentions.length > 0) message.mentions = found.mentions;
+    if (found?.mention_room) message.mention_room = true;
     return message;
   }
 

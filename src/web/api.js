@@ -93,9 +93,13 @@ export async function fetchConfig() {
   }
 }
 
-/** The rooms, or null when the server cannot be reached. @returns {Promise<Room[] | null>} */
-export async function fetchRooms() {
-  const answer = await call('GET', '/api/servers');
+/**
+ * The rooms (with the caller's counts), or null when the server cannot be reached.
+ * @param {string} [query] `?username=` in open mode, for the counts
+ * @returns {Promise<Room[] | null>}
+ */
+export async function fetchRooms(query = '') {
+  const answer = await call('GET', `/api/servers${query}`);
   return answer.ok && Array.isArray(answer.body) ? answer.body.filter(isRoom) : null;
 }
 

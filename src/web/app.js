@@ -12,9 +12,12 @@ import { createComposer } from './composer.js';
 import { createDirectMessages } from './direct-messages.js';
 import { createJump } from './jump.js';
 import { createLog } from './log.js';
+import { createMarkRead } from './mark-read.js';
 import { createMessageActions } from './message-actions.js';
 import { createMembers } from './members.js';
 import { createNameForm } from './name.js';
+import { createNewMessages } from './new-messages.js';
+import { createNotifications } from './notifications.js';
 import { createReply } from './reply.js';
 import { DEFAULT_CONFIG } from './protocol.js';
 import { createRoomMembers } from './room-members.js';
@@ -23,6 +26,7 @@ import { createSearch } from './search.js';
 import { createSidebar } from './sidebar.js';
 import { createStatus } from './status.js';
 import { createTypingIndicator } from './typing.js';
+import { createUnreadBadges } from './unread-badges.js';
 
 /** How long to wait before asking an unreachable server again, at start. */
 const START_RETRY_MS = 2000;
@@ -52,6 +56,12 @@ function moderator() {
   return user !== null && (user.admin || (room?.owner != null && room.owner === user.username));
 }
 const log = createLog(conn, { viewer: () => ({ me: me(), moderator: moderator() }) });
+const badges = createUnreadBadges(conn);
+// after the log: the separator goes among the messages it has just shown
+createNewMessages(conn, { lastRead: badges.lastRead });
+createMarkRead(conn);
+/** Open mode: the counts and levels are those of the name the page chats under. */
+const readerQuery = () => (mode === 'open' && me() ? `?username=${encodeURIComponent(me())}` : '');
 const reply = createReply(conn);
 createMessageActions(conn, { me, reply: (id) => reply.start(id) });
 const members = createMembers(conn, {
@@ -76,6 +86,7 @@ const directMessages = createDirectMessages({
   select: (room) => rooms.select(room),
   open: (room) => rooms.open(room),
   showError: status.showError,
+  decorate: badges.decorate,
 });
 const rooms = createRooms(conn, {
   status,
@@ -85,10 +96,15 @@ const rooms = createRooms(conn, {
   chatting: () => who.chatting(),
   connect: () => who.connect(),
   listed: (dms, current) => directMessages.render(dms, current),
+  readerQuery,
+  decorate: badges.decorate,
+  counted: badges.listed,
+  titled: badges.title,
   shown(room, title) {
     who.shown(title);
     composer.shown(title);
     roomMembers.shown(room);
+    notifications.shown(room);
   },
 });
 const jump = createJump(conn, {
@@ -99,6 +115,12 @@ const jump = createJump(conn, {
 createSearch({
   roomLabel: (room) => rooms.label(room),
   open: (roomId, id) => void jump.open(roomId, id),
+});
+const notifications = createNotifications(conn, {
+  room: (id) => rooms.byId(id),
+  readerQuery,
+  openAt: (roomId, id) => void jump.open(roomId, id),
+  showError: status.showError,
 });
 const roomMembers = createRoomMembers(conn, {
   user: () => who.user(),

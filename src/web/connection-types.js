@@ -41,6 +41,10 @@
  * @property {FrameOf<'join' | 'leave'>} leave someone's last connection to the room closed
  * @property {FrameOf<'presence_diff'>} presence_diff joins and leaves of a big room, batched
  * @property {FrameOf<'typing'>} typing someone is typing
+ * @property {FrameOf<'unread'>} unread the user's counts in one of their rooms changed (any
+ *   room: sent to every socket of the user)
+ * @property {FrameOf<'mention'>} mention a new message asks for the user's attention (it
+ *   mentions them or the room, is a DM, or their level for its room is `all`)
  * @property {FrameOf<'error'> & { pending: PendingMessage | undefined, change: boolean }} error
  *   an `error` frame, with our message it is about (then already `retrying` or `failed`);
  *   `change`: it is about an edit, delete or reaction of ours (its promise says so too)

@@ -145,11 +145,7 @@ export class ChatConnection extends Emitter {
     return roomId === null ? [] : this.#outbox.list(roomId);
   }
 
-  /**
-   * Joins a room as `username`, from its newest messages: `selectRoom` then `connect`.
-   * @param {number} roomId
-   * @param {string} username 1–32 characters, no control or invisible characters (else: close `4400`)
-   */
+  /** Joins a room: `selectRoom`, `connect`. @param {number} roomId @param {string} username */
   join(roomId, username) {
     this.selectRoom(roomId);
     this.connect(username);
@@ -225,6 +221,11 @@ export class ChatConnection extends Emitter {
   /** Sets (`on`) or removes our `emoji` reaction. @param {number} id @param {string} emoji @param {boolean} on */
   react(id, emoji, on) {
     return this.#changes.add(this.#requireRoom(), { type: 'react', id, emoji, on });
+  }
+
+  /** Says the current room is read up to message `id` (the server keeps the furthest). @param {number} id */
+  read(id) {
+    return this.#state === 'connected' && this.#sendFrame({ type: 'read', id });
   }
 
   #requireRoom() {
@@ -329,14 +330,10 @@ export class ChatConnection extends Emitter {
       case 'error':
         this.#onError(frame);
         return;
-      case 'presence':
-      case 'presence_diff':
-      case 'typing':
-      case 'join':
-      case 'leave':
-        // Passed on as they are; `never`: the checker cannot pair each type with its frame here.
-        this.emit(frame.type, /** @type {never} */ (frame));
-        return;
+      default:
+        // presence, presence_diff, typing, join, leave, unread, mention: passed on as they are
+        // (`never`: the checker cannot pair each type with its frame here)
+        if (frame.type !== 'pong') this.emit(frame.type, /** @type {never} */ (frame));
     }
   }
 

@@ -17,6 +17,7 @@ import * as roomsApi from './rooms-api.js';
  * @property {(room: Room) => void} select shows a listed direct message
  * @property {(room: Room) => void} open shows a direct message just opened (maybe not listed yet)
  * @property {(text: string) => void} showError
+ * @property {(button: HTMLButtonElement, roomId: number) => void} decorate its unread count
  */
 
 /** @param {DirectMessagesDeps} deps */
@@ -38,6 +39,7 @@ export function createDirectMessages(deps) {
     button.addEventListener('click', () => deps.select(room));
     const item = h('li');
     item.append(button);
+    deps.decorate(button, room.id);
     return item;
   }
 

@@ -29,6 +29,10 @@ const REFRESH_MS = 15_000;
  * @property {(room: Room, title: string) => void} shown another room is shown
  * @property {(dms: Room[], current: Room | null) => void} listed the direct messages, to show
  * @property {() => void} connect joins the selected room under the page's name, if it has one
+ * @property {() => string} readerQuery `?username=` in open mode (the counts are the name's)
+ * @property {(button: HTMLButtonElement, roomId: number) => void} decorate its unread count
+ * @property {(rooms: Room[]) => void} counted the rooms as listed, with the counts
+ * @property {(title: string) => void} titled the document's title for the room shown
  */
 
 /** @param {ChatConnection} conn @param {RoomsDeps} deps */
@@ -67,7 +71,9 @@ export function createRooms(conn, deps) {
         .filter((r) => r.dm !== true)
         .map((r) => {
           const item = h('li');
-          item.append(roomButton(r));
+          const button = roomButton(r);
+          item.append(button);
+          deps.decorate(button, r.id);
           return item;
         }),
     );
@@ -79,9 +85,10 @@ export function createRooms(conn, deps) {
 
   /** Reads the rooms again. @returns {Promise<boolean>} false: the server could not be reached */
   async function load() {
-    const fresh = await api.fetchRooms();
+    const fresh = await api.fetchRooms(deps.readerQuery());
     if (!fresh) return false;
     rooms = fresh;
+    deps.counted(rooms);
     // The room shown keeps its place, with what changed of it (its owner, its name).
     if (room) room = rooms.find((r) => r.id === room?.id) ?? room;
     render();
@@ -104,7 +111,7 @@ export function createRooms(conn, deps) {
     const dm = next.dm === true;
     roomTitleLine.textContent = dm ? dmPartner(next, deps.me()) : (next.name ?? '');
     roomTitleLine.classList.toggle('room-title-dm', dm);
-    document.title = `${title()} · chatroom`;
+    deps.titled(`${title()} · chatroom`);
     deps.shown(next, title());
     deps.connect();
   }
@@ -197,5 +204,16 @@ export function createRooms(conn, deps) {
     void load();
   });
 
-  return { load, select, open, openById, label, remembered, title, current: () => room };
+  return {
+    load,
+    select,
+    open,
+    openById,
+    label,
+    remembered,
+    title,
+    current: () => room,
+    /** A listed room by id. @param {number} id */
+    byId: (id) => rooms.find((r) => r.id === id),
+  };
 }

@@ -102,9 +102,9 @@ export interface AccountsChat {
   newUser: (username: string, password?: string) => Promise<ApiClient>;
 }
 
-/** A server in accounts mode (no message rate limit), its admin and an invite. */
-export async function startAccountsChat(): Promise<AccountsChat> {
-  const server = await startTestChat({ AUTH: 'accounts', RATE_LIMIT: '0' });
+/** A server in accounts mode (no message rate limit; `env` adds settings), its admin and an invite. */
+export async function startAccountsChat(env: Record<string, string> = {}): Promise<AccountsChat> {
+  const server = await startTestChat({ AUTH: 'accounts', RATE_LIMIT: '0', ...env });
   const admin = new ApiClient(server.url);
   await admin.register('root', 'root password');
   const invite = (await admin.post('/api/invites')).body.code as string;

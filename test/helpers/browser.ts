@@ -119,6 +119,13 @@ export function browserSuite() {
       if (!browser) throw new Error('the browser is not launched yet');
       return openPage(browser, contexts, url, device);
     },
+    /** A fresh browser profile, closed after the test (for set-ups `open` does not make). */
+    async context(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+      if (!browser) throw new Error('the browser is not launched yet');
+      const context = await browser.newContext(options);
+      contexts.push(context);
+      return context;
+    },
     closeAfter<T extends Closable>(thing: T): T {
       opened.push(thing);
       return thing;

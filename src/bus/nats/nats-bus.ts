@@ -2,11 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { accessChangeOf } from '../../domain/access-events.ts';
+import { accessChangeOf, readerTriggersOf } from '../../domain/access-events.ts';
 import type { AccessUpdate } from '../../domain/access-events.ts';
 import { withUrl } from '../../domain/attachments.ts';
 import type { ChangeRequest, ChangeResult, RoomChange } from '../../domain/changes.ts';
 import type { Message, MessageDraft } from '../../domain/message.ts';
+import type { ReaderTrigger } from '../../domain/unread.ts';
 import { UnavailableError } from '../../errors.ts';
 import { reportInternalError } from '../../internal-errors.ts';
 import { BusListeners } from '../listeners.ts';
@@ -48,6 +49,7 @@ const FALLBACK_MAX_PAYLOAD = 64 * 1024;
  * with their stream sequence as position. Room events travel on core NATS.
  */
 export class NatsBus implements MessageBus {
+  readonly liveMentions = false;
   private readonly listeners = new BusListeners();
   private readonly gapHandlers = new Set<() => void>();
   private events: NatsSubscription | undefined;
@@ -137,6 +139,17 @@ export class NatsBus implements MessageBus {
   /** Resolves once the live feed runs (for tests and tools that start a bus by hand). */
   async started(): Promise<void> {
     await this.feedStarting;
+  }
+
+  watchRooms(
+    wants: (serverId: number) => boolean,
+    onChange: (change: RoomChange) => void,
+  ): Subscription {
+    return this.listeners.watch(wants, onChange);
+  }
+
+  onReaderTriggers(handler: (triggers: ReaderTrigger[], seq: number) => void): Subscription {
+    return this.listeners.onReaderTriggers(handler);
   }
 
   publishEvent(event: RoomEvent): void {
@@ -334,5 +347,6 @@ export class NatsBus implements MessageBus {
     }
     const made = accessChangeOf(read.value);
     if (made) this.listeners.emitAccessChange({ seq: msg.seq, change: made.change });
+    this.listeners.emitReaderTriggers(readerTriggersOf(read.value), msg.seq);
   }
 }

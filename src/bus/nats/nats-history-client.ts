@@ -1,6 +1,8 @@
 import type { AttachmentInfo, NewUpload } from '../../domain/attachments.ts';
 import type { Message, Tombstone } from '../../domain/message.ts';
 import type { Room, RoomUpdate, Viewer } from '../../domain/rooms.ts';
+import type { NotifyLevel } from '../../domain/notify.ts';
+import type { ReadMarker, Reader } from '../../domain/unread.ts';
 import type { NatsLink } from '../../nats/connection.ts';
 import type {
   HistoryOp,
@@ -19,8 +21,8 @@ export class NatsHistoryClient implements HistoryClient {
     private readonly timeoutMs: number,
   ) {}
 
-  listRooms(viewer: Viewer | null, archived: boolean): Promise<Room[]> {
-    return this.call('rooms', { viewer, archived });
+  listRooms(viewer: Viewer | null, archived: boolean, reader?: string): Promise<Room[]> {
+    return this.call('rooms', { viewer, archived, ...(reader !== undefined && { reader }) });
   }
 
   roomCount(): Promise<number> {
@@ -89,6 +91,34 @@ export class NatsHistoryClient implements HistoryClient {
 
   async lag(): Promise<number> {
     return (await this.status()).lag;
+  }
+
+  unreadState(username: string, enter: number | undefined, after: number) {
+    return this.call('unread_state', { username, enter: enter ?? null, after });
+  }
+
+  unreadCounts(pairs: ReadonlyArray<readonly [string, number]>, after: number) {
+    return this.call('unread_counts', { pairs: pairs as Array<[string, number]>, after });
+  }
+
+  markRead(serverId: number, id: number, reader: Reader) {
+    return this.call('mark_read', { server_id: serverId, id, reader });
+  }
+
+  async moveMarkers(markers: readonly ReadMarker[]): Promise<void> {
+    await this.call('move_markers', { markers: [...markers] });
+  }
+
+  setNotify(serverId: number, level: NotifyLevel, reader: Reader) {
+    return this.call('set_notify', { server_id: serverId, level, reader });
+  }
+
+  async leaveRoom(serverId: number, reader: Reader): Promise<void> {
+    await this.call('leave_room', { server_id: serverId, reader });
+  }
+
+  mentionsOf(messages: ReadonlyArray<readonly [number, number]>, after: number) {
+    return this.call('mentions_of', { messages: messages as Array<[number, number]>, after });
   }
 
   status(): Promise<HistoryStatus> {

@@ -9,6 +9,7 @@ import { REST_PAGE_MAX_BYTES } from '../../protocol.ts';
 import { viewerOf } from '../auth/gate.ts';
 import type { RequestLimit } from '../rate-limits.ts';
 import { errorRef, nameTaken, roomIdParams, roomNotFound } from './schemas.ts';
+import { readerOf, readerQuery } from './unread.ts';
 
 export interface RoomRoutesDeps {
   history: HistoryClient;
@@ -34,7 +35,7 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
   // 429: REST_RATE_LIMIT counts every /api/ route
   const errors = { 400: errorRef, 404: roomNotFound, 429: errorRef, 503: errorRef };
 
-  app.get<{ Querystring: { archived: boolean } }>(
+  app.get<{ Querystring: { archived: boolean; username?: string } }>(
     '/api/servers',
     {
       schema: {
@@ -42,12 +43,16 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
         description:
           'Public rooms, the private rooms the caller is a member of (an admin: every private ' +
           'room but DMs) and their DMs. Archived rooms only with `archived=true`, which lists ' +
-          'the archived rooms alone.',
+          'the archived rooms alone. Each room has the caller’s `unread`, `mentions`, ' +
+          '`last_read` and `notify` (open mode: only with `?username=`).',
         tags: ['rooms'],
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { archived: { type: 'boolean', default: false } },
+          properties: {
+            archived: { type: 'boolean', default: false },
+            username: readerQuery.properties.username,
+          },
         },
         response: {
           200: { type: 'array', items: { $ref: 'Room#' } },
@@ -57,7 +62,8 @@ export function roomRoutes(app: FastifyInstance, deps: RoomRoutesDeps): void {
         },
       },
     },
-    (request) => history.listRooms(viewerOf(request), request.query.archived),
+    (request) =>
+      history.listRooms(viewerOf(request), request.query.archived, readerOf(request)?.username),
   );
 
   app.post<{ Body: { name: string; private?: boolean } }>(

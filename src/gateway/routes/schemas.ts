@@ -22,6 +22,25 @@ export const roomSchema = {
       items: { type: 'string' },
       description: 'a DM’s two members, sorted (DMs only)',
     },
+    unread: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1000,
+      description:
+        'the caller’s messages after `last_read`, not deleted, not their own (1000: 1000 or more); 0 for a room that is not one of theirs',
+    },
+    mentions: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1000,
+      description: 'those of them that mention the caller or the room, or are in a DM',
+    },
+    last_read: { type: 'integer', minimum: 0, description: 'the caller’s read marker' },
+    notify: {
+      type: 'string',
+      enum: ['all', 'mentions', 'none'],
+      description: 'the caller’s notification level for the room',
+    },
   },
 } as const;
 
@@ -80,6 +99,30 @@ export const messageSchema = {
       items: { $ref: 'Attachment#' },
       description: '1-10 files, in the order sent (`text` may then be "")',
     },
+    mentions: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'users the text mentions (`@NAME`), sorted by code point, each once',
+    },
+    mention_room: {
+      type: 'boolean',
+      const: true,
+      description: 'only when the text mentions `@room` or `@everyone`',
+    },
+  },
+} as const;
+
+/** What `PUT …/read` answers (and `PUT …/notify`, with `notify`). */
+export const unreadCountsSchema = {
+  $id: 'UnreadCounts',
+  type: 'object',
+  required: ['server_id', 'unread', 'mentions', 'last_read'],
+  properties: {
+    server_id: { type: 'integer', minimum: 1 },
+    unread: { type: 'integer', minimum: 0, maximum: 1000 },
+    mentions: { type: 'integer', minimum: 0, maximum: 1000 },
+    last_read: { type: 'integer', minimum: 0 },
+    notify: { type: 'string', enum: ['all', 'mentions', 'none'] },
   },
 } as const;
 

@@ -22,6 +22,7 @@ import {
 import type { GatewayMetrics } from '../metrics.ts';
 import { SendBuffer } from './send-buffer.ts';
 import type { SessionSocket } from './send-buffer.ts';
+import type { UnreadHub, UnreadSocket } from './unread-hub.ts';
 
 /** What a session does in its room (on a gateway, the RoomHub does it). */
 export interface RoomEntry {
@@ -53,6 +54,8 @@ export interface SessionDeps {
   log: FastifyBaseLogger;
   /** Whether a room is archived (read-only), from memory: the access state (none in open mode). */
   isArchived?: (serverId: number) => boolean;
+  /** `unread` and `mention` frames, and `read` frames' markers. */
+  unread?: Pick<UnreadHub, 'attach' | 'detach' | 'read'>;
 }
 
 export interface SessionTarget {
@@ -68,12 +71,15 @@ export const SINCE_LIMIT = 1000;
 
 type State = 'joining' | 'open' | 'closed';
 
+/** `unread` and `mention` frames kept for a joining client (more are dropped: it reads REST). */
+const MAX_NOTICES_DURING_JOIN = 100;
+
 /**
  * One WebSocket connection in one room. While joining it buffers live changes and the client's
  * frames; once the replay is sent it merges the buffer by seq, so that the client sees every
  * change once, with no gap.
  */
-export class ChatSession {
+export class ChatSession implements UnreadSocket {
   readonly serverId: number;
   readonly username: string;
   private state: State = 'joining';
@@ -81,6 +87,7 @@ export class ChatSession {
   private watermark = 0;
   private readonly liveDuringJoin: Array<{ seq: number; frame: string }> = [];
   private readonly inboxDuringJoin: RawData[] = [];
+  private readonly noticesDuringJoin: string[] = [];
   private readonly rate: TokenBucket | undefined;
   private lastTypingAt = -Infinity;
   private readonly outgoing: SendBuffer;
@@ -111,6 +118,7 @@ export class ChatSession {
     try {
       await hub.enter(this);
       if (this.isClosed()) return;
+      this.deps.unread?.attach(this);
       const replay = await history.replay({
         serverId: this.serverId,
         since: this.target.since,
@@ -135,6 +143,7 @@ export class ChatSession {
       this.sendJoinFrame(presenceFrame(hub.presence, this.serverId));
       this.state = 'open';
       for (const live of this.liveDuringJoin.splice(0)) this.deliverChange(live.seq, live.frame);
+      for (const notice of this.noticesDuringJoin.splice(0)) this.send(notice);
       for (const data of this.inboxDuringJoin.splice(0)) this.handleText(textOf(data));
     } catch (error) {
       this.deps.log.warn(
@@ -169,6 +178,16 @@ export class ChatSession {
     if (this.state === 'open') this.send(frame);
   }
 
+  /** `unread` and `mention` frames: after the join's frames, like everything live. */
+  deliverNotice(frame: string): void {
+    if (this.state === 'joining') {
+      if (this.noticesDuringJoin.length < MAX_NOTICES_DURING_JOIN)
+        this.noticesDuringJoin.push(frame);
+      return;
+    }
+    this.send(frame);
+  }
+
   /** Frames that may be dropped for a client that falls behind (typing). */
   deliverEphemeral(frame: string): void {
     if (this.state !== 'open') return;
@@ -190,6 +209,7 @@ export class ChatSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.deps.hub.exit(this);
+    this.deps.unread?.detach(this);
     this.deps.metrics.errors.inc({ code: String(code) });
     this.socket.close(code, reason);
     // The close frame waits behind what the client has not read yet: a client that stopped
@@ -244,6 +264,9 @@ export class ChatSession {
     switch (frame.type) {
       case 'ping':
         this.send(serialize({ type: 'pong' }));
+        return;
+      case 'read':
+        this.deps.unread?.read(this, frame.id);
         return;
       case 'typing': {
         const now = performance.now();
@@ -367,6 +390,7 @@ export class ChatSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.deps.hub.exit(this);
+    this.deps.unread?.detach(this);
   }
 }
 
