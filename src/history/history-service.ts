@@ -3,8 +3,7 @@ import type { AppendResult, DurableLog, StoredDraft } from '../bus/types.ts';
 import type { AttachmentBlobs } from '../domain/attachments.ts';
 import type { MessagePage, Replay, ReplayRequest } from '../domain/history.ts';
 import type { SearchPage, SearchRequest } from '../domain/history.ts';
-import { parseSearchQuery } from '../domain/search-query.ts';
-import { ChatError } from '../errors.ts';
+import { searchMessages } from './search.ts';
 import type { ChangeOutcome, ChangeRequest } from '../domain/changes.ts';
 import type { Message, MessageDraft, Tombstone } from '../domain/message.ts';
 import type { StateEvent } from '../domain/access-events.ts';
@@ -365,21 +364,9 @@ export class HistoryService implements DurableLog {
     return this.store.messages(page);
   }
 
-  /**
-   * What a search finds among the messages the viewer may read now, newest first (`bad_query`
-   * for a query the contract refuses). One read transaction: results and their rooms agree.
-   */
+  /** What a search finds among the messages the viewer may read now (search.ts). */
   search(request: SearchRequest): SearchPage {
-    const parsed = parseSearchQuery(request.q);
-    if (!parsed.ok) throw new ChatError('bad_query', parsed.reason);
-    return this.store.transaction(() =>
-      this.store.search.search(parsed.query, {
-        viewer: request.viewer ?? undefined,
-        limit: request.limit,
-        before: request.before,
-        maxBytes: request.maxBytes ?? Infinity,
-      }),
-    );
+    return searchMessages(this.store, request);
   }
 
   /** One message of a room as REST shows it; undefined when unknown or deleted. */

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { ServerFrame } from '../../src/protocol.ts';
-import { textOf } from '../../src/gateway/ws/chat-session.ts';
+import { textOf } from '../../src/gateway/ws/session-frames.ts';
 
 const RECONNECT_MS = 200;
 const GIVE_UP_MS = 60_000;

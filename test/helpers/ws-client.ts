@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { ClientOptions } from 'ws';
 import type { ServerFrame } from '../../src/protocol.ts';
-import { textOf } from '../../src/gateway/ws/chat-session.ts';
+import { textOf } from '../../src/gateway/ws/session-frames.ts';
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 

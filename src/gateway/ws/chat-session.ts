@@ -5,7 +5,6 @@ import type { Config } from '../../config.ts';
 import { isValidAttachmentList } from '../../domain/attachments.ts';
 import { checkMessageText } from '../../domain/message.ts';
 import type { MessageDraft } from '../../domain/message.ts';
-import { PRESENCE_PAGE_LIMIT } from '../../domain/presence.ts';
 import type { RoomPresence } from '../../domain/presence.ts';
 import { TokenBucket } from '../../domain/token-bucket.ts';
 import { ChatError, ERRORS } from '../../errors.ts';
@@ -21,6 +20,7 @@ import {
 } from '../../protocol.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { SendBuffer } from './send-buffer.ts';
+import { presenceFrame, textOf } from './session-frames.ts';
 import type { SessionSocket } from './send-buffer.ts';
 import type { UnreadHub, UnreadSocket } from './unread-hub.ts';
 
@@ -392,23 +392,4 @@ export class ChatSession implements UnreadSocket {
     this.deps.hub.exit(this);
     this.deps.unread?.detach(this);
   }
-}
-
-/** Who is in the room: the first PRESENCE_PAGE_LIMIT names, the total, and whether there are more. */
-function presenceFrame(presence: RoomEntry['presence'], serverId: number): string {
-  const users = presence.page(serverId, undefined, PRESENCE_PAGE_LIMIT);
-  const total = presence.size(serverId);
-  return serialize({
-    type: 'presence',
-    users,
-    total,
-    ...(total > users.length ? { more: true as const } : {}),
-  });
-}
-
-/** ws hands text frames over as a Buffer, fragmented ones as Buffer[]. */
-export function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return Buffer.from(new Uint8Array(data)).toString('utf8');
 }
