@@ -2,6 +2,7 @@ import type { ChangeRequest, ChangeResult, RoomChange } from '../domain/changes.
 import type { MessageDraft } from '../domain/message.ts';
 import { ChatError, UnavailableError } from '../errors.ts';
 import type { NatsLink } from '../nats/connection.ts';
+import { lastSeqOf } from '../nats/stream.ts';
 import { dedupeId } from '../nats/stream-message.ts';
 import type { ChangeFrame, ChangePayload, StreamPayload } from '../nats/stream-message.ts';
 import { messageSubject } from '../nats/subjects.ts';
@@ -37,7 +38,12 @@ export class ChangePublisher {
 
   private async publishChange(request: ChangeRequest): Promise<ChangeResult> {
     const at = new Date().toISOString();
-    const judged = this.history.checkChange(request, at);
+    let judged = this.history.checkChange(request, at);
+    if (judged.kind === 'refused' && judged.refusal === 'not_found') {
+      // its message may be acked (in the stream) and not applied here yet: judged again after
+      await this.caughtUp(request.serverId);
+      judged = this.history.checkChange(request, at);
+    }
     if (judged.kind === 'refused') throw new ChatError(judged.refusal);
     if (judged.kind === 'unchanged') {
       return { id: judged.id, seq: judged.seq, duplicate: judged.duplicate };
@@ -63,7 +69,7 @@ export class ChangePublisher {
     const attachments = draft.attachments && this.attachmentsOf(draft, ts);
     if (typeof attachments === 'number') return { id: attachments, duplicate: true };
     const replyTo = draft.replyTo;
-    if (replyTo !== undefined && !this.history.message(draft.serverId, replyTo)) {
+    if (replyTo !== undefined && !(await this.repliesTo(draft.serverId, replyTo))) {
       throw new ChatError('bad_reply');
     }
     const payload: StreamPayload = {
@@ -123,6 +129,21 @@ export class ChangePublisher {
     } catch (error) {
       throw new UnavailableError(undefined, { cause: error });
     }
+  }
+
+  /**
+   * Resolves once every message of the room in the stream now is applied here: a message is
+   * acked once in the stream, so storage may not have it yet when a change or read follows it.
+   */
+  async caughtUp(serverId: number): Promise<void> {
+    await this.applier.waitApplied(await lastSeqOf(this.link.jsm, serverId));
+  }
+
+  /** Whether the message a reply names is there (waiting for the stream only when it is not). */
+  private async repliesTo(serverId: number, id: number): Promise<boolean> {
+    if (this.history.message(serverId, id)) return true;
+    await this.caughtUp(serverId);
+    return this.history.message(serverId, id) !== undefined;
   }
 
   /** Runs `work` after the room's earlier work settled (the sweep of unsent uploads too). */

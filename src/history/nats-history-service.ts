@@ -15,7 +15,7 @@ import type {
   HistoryReply,
 } from '../nats/history-ops.ts';
 import { respondInParts } from '../nats/parts.ts';
-import { ensureStream, isJetStreamError, lastSeqOf } from '../nats/stream.ts';
+import { ensureStream, isJetStreamError } from '../nats/stream.ts';
 import {
   ACCESS_SUBJECT,
   HISTORY_CONSUMER,
@@ -100,17 +100,17 @@ export class NatsHistoryService {
     // Reads hold every message acked before them (read your writes): a message is acked once
     // in the stream, and may not be applied here yet.
     messages: async (page) => {
-      await this.caughtUp(page.serverId);
+      await this.changes.caughtUp(page.serverId);
       return this.history.messages(page);
     },
     message: async ({ serverId, id }) => {
       const found = this.history.message(serverId, id);
       if (found) return found;
-      await this.caughtUp(serverId);
+      await this.changes.caughtUp(serverId);
       return this.history.message(serverId, id) ?? null;
     },
     replay: async (request) => {
-      await this.caughtUp(request.serverId);
+      await this.changes.caughtUp(request.serverId);
       return this.history.replay(request);
     },
     search: (request) => this.history.search(request),
@@ -131,11 +131,6 @@ export class NatsHistoryService {
       (seq) => this.applier.waitApplied(seq),
     ),
   };
-
-  /** Resolves once every message of the room in the stream now is applied here. */
-  private async caughtUp(serverId: number): Promise<void> {
-    await this.applier.waitApplied(await lastSeqOf(this.link.jsm, serverId));
-  }
 
   constructor(
     private readonly history: HistoryService,

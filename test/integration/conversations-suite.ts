@@ -158,7 +158,7 @@ export function conversationSuite(mode: Mode): void {
   });
 
   describe('reading your writes', () => {
-    it('a message or reply acked is in REST at once, on any gateway', async () => {
+    it('a message or reply acked is in REST at once on any gateway, and can be changed or replied to', async () => {
       const room = await createRoom(deployment.urls[0]!, 'read-your-writes');
       const { client } = await join(room, 'ann');
       const { client: busy } = await join(room, 'bob');
@@ -175,6 +175,16 @@ export function conversationSuite(mode: Mode): void {
         const page = (await api(`/api/servers/${room}/messages?after=${ack.id - 1}&limit=1`))
           .body as Message[];
         expect(page.map((m) => m.id)).toEqual([ack.id]);
+        // and a change to it, or a reply to it, sent at once, finds it
+        const next =
+          i % 2 === 0
+            ? { type: 'edit', id: ack.id, text: `edited ${i}` }
+            : {
+                type: 'message',
+                text: `re ${i}`,
+                reply_to: ack.id,
+              };
+        expect(await change(client, next), `#${i}`).toMatchObject({ type: 'ack' });
       }
     });
   });
