@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ApiClient } from './accounts.ts';
+import type { ApiClient } from './accounts.ts';
 import { spawnChat, tempDir } from './chat-server.ts';
 import type { ChatProcess } from './chat-server.ts';
 import { eventually } from './eventually.ts';
+import { registeredOn as registered } from './nats-chat.ts';
 import { TestNatsServer } from './nats-server.ts';
 import type { ChatClient } from './ws-client.ts';
 
@@ -84,15 +85,5 @@ export class TwoGateways {
   }
 }
 
-/** The same user (their session cookie) on another gateway. */
-export function on(gateway: ChatProcess, client: ApiClient): ApiClient {
-  const copy = new ApiClient(gateway.url);
-  copy.cookie = client.cookie;
-  return copy;
-}
-
-export async function registered(gateway: ChatProcess, username: string): Promise<ApiClient> {
-  const client = new ApiClient(gateway.url);
-  await client.register(username, 'a good password');
-  return client;
-}
+/** The same session on another gateway; a new account registered through a gateway. */
+export { onGateway as on, registeredOn as registered } from './nats-chat.ts';
